@@ -1,0 +1,399 @@
+"""Metadata from a WordPress page's own signals.
+
+Each function reads one field from the markup WordPress core, classic and block themes and
+the usual SEO plugins emit (canonical and shortlink links, hreflang alternates, <time>
+elements, Open Graph and article:* metas, JSON-LD, rel="author"/"category tag"/"tag" links).
+They return None (or empty) when the page says nothing; the caller falls back to
+trafilatura's guesses only then.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timezone
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from lxml import etree
+from lxml.html import HtmlElement
+from w3lib.url import canonicalize_url
+
+from .extract_dom import has_class, rel_tokens
+
+logger = logging.getLogger(__name__)
+
+# Title separators WordPress and SEO plugins put between the post title and the site name.
+_TITLE_SEPARATORS = (" – ", " — ", " - ", " | ", " « ", " » ", " · ", " :: ")
+# Languages written the wrong way round on real sites: "kz" is Kazakhstan, not a language.
+_LANG_ALIASES = {"kz": "kk", "kaz": "kk", "rus": "ru", "eng": "en"}
+_LANG_SPLIT = re.compile(r"[-_]")
+_TWO_LETTERS = re.compile(r"[a-z]{2}")
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]+)*)")
+_LINK_REL = re.compile(r"""rel\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s;,]+))""", re.I)
+_ARTICLE_TYPES = frozenset(
+    {"article", "newsarticle", "blogposting", "reportage", "event", "webpage", "report", "scholarlyarticle"}
+)
+_JSONLD_MAX_DEPTH = 6
+
+_PUBLISHED_TIME = etree.XPath(f".//time[{has_class('published')}]/@datetime")
+_BLOCK_DATE = etree.XPath(f".//*[{has_class('wp-block-post-date')}]//time/@datetime")
+_ENTRY_DATE = etree.XPath(f".//time[{has_class('entry-date')}]/@datetime")
+_UPDATED_TIME = etree.XPath(f".//time[{has_class('updated')}]/@datetime")
+_ITEMPROP = etree.XPath(".//*[@itemprop=$prop]")
+_AUTHOR_LINK = etree.XPath(".//a[@rel]")
+_AUTHOR_NAME = etree.XPath(
+    f".//*[{has_class('author')}]//*[{has_class('fn')}] | .//*[{has_class('byline')}]//*[{has_class('author')}]"
+    f" | .//*[{has_class('wp-block-post-author-name')}]"
+)
+_POST_TITLE = etree.XPath(f".//h1[{has_class('entry-title', 'wp-block-post-title', 'post-title')}]")
+_ARCHIVE_TITLE = etree.XPath(f".//h1[{has_class('page-title', 'archive-title')}]")
+_SITE_TITLE = etree.XPath(f"//*[{has_class('site-title', 'wp-block-site-title')}]")
+
+
+def clean(value: str | None) -> str | None:
+    "Whitespace-collapsed, NFC-normalized text, or None when nothing is left."
+    if value is None:
+        return None
+    text = " ".join(unicodedata.normalize("NFC", value).split())
+    return text or None
+
+
+def element_text(element: HtmlElement) -> str | None:
+    return clean(element.text_content())
+
+
+# --- URLs ------------------------------------------------------------------------------------
+
+
+def absolute_url(base: str, href: str | None) -> str | None:
+    "An absolute http(s) URL for href, or None."
+    if not href or not href.strip():
+        return None
+    try:
+        joined = urljoin(base, href.strip())
+        scheme = urlsplit(joined).scheme.lower()
+    except ValueError:
+        return None
+    return joined if scheme in {"http", "https"} else None
+
+
+def base_url(root: HtmlElement, url: str) -> str:
+    "The URL relative links resolve against: <base href> if any, else the page URL."
+    base = root.find(".//head/base[@href]")
+    if base is not None:
+        resolved = absolute_url(url, base.get("href"))
+        if resolved:
+            return resolved
+    return url
+
+
+def same_url(left: str | None, right: str | None) -> bool:
+    "Equal once percent-escapes, query order and fragments are normalized."
+    if not left or not right:
+        return False
+    try:
+        return canonicalize_url(left) == canonicalize_url(right)
+    except (ValueError, UnicodeError):
+        return left == right
+
+
+def _links(root: HtmlElement, rel: str) -> Iterator[HtmlElement]:
+    for link in root.iter("link"):
+        if rel in rel_tokens(link) and link.get("href"):
+            yield link
+
+
+def meta_content(root: HtmlElement, *keys: str) -> str | None:
+    "The first non-empty content of <meta property|name|itemprop=key>, keys tried in order."
+    metas = [m for m in root.iter("meta") if m.get("content")]
+    for key in keys:
+        for meta in metas:
+            if key in (meta.get("property"), meta.get("name"), meta.get("itemprop")):
+                if value := clean(meta.get("content")):
+                    return value
+    return None
+
+
+def canonical_url(root: HtmlElement, base: str) -> str | None:
+    for link in _links(root, "canonical"):
+        if resolved := absolute_url(base, link.get("href")):
+            return resolved
+    return absolute_url(base, meta_content(root, "og:url"))
+
+
+def parse_link_header(value: str | None) -> list[tuple[str, frozenset[str]]]:
+    "The (url, rel tokens) pairs of an HTTP Link header."
+    if not value:
+        return []
+    pairs = []
+    for match in _LINK_VALUE.finditer(value):
+        rel = _LINK_REL.search(match[2] or "")
+        tokens = frozenset(next(g for g in rel.groups() if g is not None).lower().split()) if rel else frozenset()
+        pairs.append((match[1].strip(), tokens))
+    return pairs
+
+
+def shortlink(root: HtmlElement | None, base: str, link_header: str | None) -> str | None:
+    "The WordPress shortlink from <link rel=shortlink>, else from the Link header."
+    if root is not None:
+        for link in _links(root, "shortlink"):
+            if resolved := absolute_url(base, link.get("href")):
+                return resolved
+    for target, rels in parse_link_header(link_header):
+        if "shortlink" in rels and (resolved := absolute_url(base, target)):
+            return resolved
+    return None
+
+
+def shortlink_post_id(link: str | None) -> int | None:
+    "The post id in a shortlink (?p=ID, or ?page_id=ID)."
+    if not link:
+        return None
+    query = parse_qs(urlsplit(link).query)
+    for key in ("p", "page_id"):
+        for value in query.get(key, ()):
+            if value.isdigit() and value.isascii():
+                return int(value)
+    return None
+
+
+def alternates(root: HtmlElement, base: str) -> dict[str, str]:
+    "hreflang (lower-cased) -> absolute URL from <link rel=alternate hreflang>, x-default left out."
+    found: dict[str, str] = {}
+    for link in _links(root, "alternate"):
+        hreflang = (link.get("hreflang") or "").strip().lower()
+        if not hreflang or hreflang == "x-default" or hreflang in found:
+            continue
+        if resolved := absolute_url(base, link.get("href")):
+            found[hreflang] = resolved
+    return found
+
+
+# --- language --------------------------------------------------------------------------------
+
+
+def language_code(value: str | None) -> str | None:
+    "The two-letter primary subtag of a language tag or locale (en-US, ru_RU, kk)."
+    if not value:
+        return None
+    primary = _LANG_SPLIT.split(value.strip(), maxsplit=1)[0].lower()
+    primary = _LANG_ALIASES.get(primary, primary)
+    return primary if _TWO_LETTERS.fullmatch(primary) else None
+
+
+def language(root: HtmlElement, found_alternates: dict[str, str], canonical: str | None, url: str) -> str | None:
+    """The page's language: the hreflang pointing at this page, else <html lang>, else og:locale.
+
+    hreflang comes first because without a multilingual plugin <html lang> is the site's
+    language even on a post written in another one.
+    """
+    own_url = canonical or url
+    for hreflang, href in found_alternates.items():
+        if same_url(href, own_url) and (code := language_code(hreflang)):
+            return code
+    return language_code(root.get("lang") or root.get("xml:lang")) or language_code(meta_content(root, "og:locale"))
+
+
+# --- JSON-LD ---------------------------------------------------------------------------------
+
+
+def json_ld_objects(root: HtmlElement) -> list[dict[str, Any]]:
+    "All JSON-LD objects of the page, @graph members flattened, articles first."
+    objects: list[dict[str, Any]] = []
+    for script in root.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except (ValueError, RecursionError):
+            continue
+        objects.extend(_flatten(data, 0))
+    articles = [o for o in objects if _types(o) & _ARTICLE_TYPES]
+    return articles + [o for o in objects if not _types(o) & _ARTICLE_TYPES]
+
+
+def _flatten(data: Any, depth: int) -> Iterator[dict[str, Any]]:
+    if depth > _JSONLD_MAX_DEPTH:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _flatten(item, depth + 1)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _flatten(data["@graph"], depth + 1)
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.lower() for k in kinds if isinstance(k, str)}
+
+
+def _json_ld_strings(objects: Iterable[dict[str, Any]], key: str) -> Iterator[str]:
+    for obj in objects:
+        value = obj.get(key)
+        if isinstance(value, str):
+            yield value
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+def normalize_date(value: str | None) -> str | None:
+    """ISO 8601: UTC 'YYYY-MM-DDTHH:MM:SS+00:00' when a zone is known, the local time
+    without offset when not, 'YYYY-MM-DD' for a bare date; None when unparseable."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        if _DATE_ONLY.fullmatch(text):
+            return date.fromisoformat(text).isoformat()
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None and parsed.utcoffset() is not None:
+        try:
+            parsed = parsed.astimezone(timezone.utc)
+        except OverflowError:
+            return None
+    return parsed.replace(microsecond=0).isoformat(timespec="seconds")
+
+
+def pick_date(candidates: Iterable[str | None]) -> str | None:
+    "The first candidate with a time zone, else the first parseable one."
+    normalized = [d for d in (normalize_date(c) for c in candidates) if d]
+    return next((d for d in normalized if d.endswith("+00:00")), normalized[0] if normalized else None)
+
+
+def _itemprop(container: HtmlElement | None, prop: str) -> list[str]:
+    if container is None:
+        return []
+    return [v for e in _ITEMPROP(container, prop=prop) if (v := e.get("datetime") or e.get("content"))]
+
+
+def date_published(root: HtmlElement, container: HtmlElement | None, ld: list[dict[str, Any]]) -> str | None:
+    """<time class="published"> (and the block theme's post-date) in the post, then the
+    article:published_time meta, then JSON-LD datePublished, then any <time class="entry-date">."""
+    in_post = [*_PUBLISHED_TIME(container), *_BLOCK_DATE(container)] if container is not None else []
+    metas = [meta_content(root, "article:published_time", "og:published_time", "datePublished")]
+    entry_dates = list(_ENTRY_DATE(container)) if container is not None else []
+    return pick_date(
+        [*in_post, *_itemprop(container, "datePublished"), *metas, *_json_ld_strings(ld, "datePublished"), *entry_dates]
+    )
+
+
+def date_modified(root: HtmlElement, container: HtmlElement | None, ld: list[dict[str, Any]]) -> str | None:
+    "<time class=\"updated\"> in the post, then article:modified_time / og:updated_time, then JSON-LD."
+    in_post = list(_UPDATED_TIME(container)) if container is not None else []
+    metas = [meta_content(root, "article:modified_time", "og:updated_time", "dateModified")]
+    return pick_date([*in_post, *_itemprop(container, "dateModified"), *metas, *_json_ld_strings(ld, "dateModified")])
+
+
+# --- author, title, terms --------------------------------------------------------------------
+
+
+def author(root: HtmlElement, container: HtmlElement | None, ld: list[dict[str, Any]]) -> str | None:
+    "rel=author link or byline in the post, then <meta name=author>, then JSON-LD author."
+    if container is not None:
+        for link in _AUTHOR_LINK(container):
+            if "author" in rel_tokens(link) and (name := element_text(link)):
+                return name
+        for element in _AUTHOR_NAME(container):
+            if name := element_text(element):
+                return name
+    if name := meta_content(root, "author"):
+        return name
+    for obj in ld:
+        if name := _json_ld_author(obj.get("author")):
+            return name
+    return None
+
+
+def _json_ld_author(value: Any) -> str | None:
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return next((n for n in (_json_ld_author(v) for v in value) if n), None)
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return clean(value["name"])
+    return None
+
+
+def site_name(root: HtmlElement, ld: list[dict[str, Any]]) -> str | None:
+    "og:site_name, else the JSON-LD WebSite name, else the theme's site title."
+    if name := meta_content(root, "og:site_name", "application-name"):
+        return name
+    for obj in ld:
+        if "website" in _types(obj) and isinstance(obj.get("name"), str) and (name := clean(obj["name"])):
+            return name
+    for element in _SITE_TITLE(root):
+        if name := element_text(element):
+            return name
+    return None
+
+
+def strip_site_suffix(title: str | None, site: str | None, *, guess: bool = False) -> str | None:
+    """Remove a trailing " – Site Name" (or a leading "Site Name | "). Without a known site name
+    and with guess=True, drop the part after the last " – " (WordPress's default separator)."""
+    title = clean(title)
+    if not title:
+        return None
+    if site:
+        for separator in _TITLE_SEPARATORS:
+            if title.endswith(separator + site) and len(title) > len(separator + site):
+                return clean(title[: -len(separator + site)])
+            if title.startswith(site + separator) and len(title) > len(site + separator):
+                return clean(title[len(site + separator) :])
+        return title
+    if guess and " – " in title:
+        head = title.rsplit(" – ", 1)[0]
+        return clean(head) or title
+    return title
+
+
+def title(root: HtmlElement, container: HtmlElement | None, listing: bool, ld: list[dict[str, Any]]) -> str | None:
+    "og:title, else the post's (or archive's) <h1>, else <title>; site-name suffix removed."
+    site = site_name(root, ld)
+    if found := strip_site_suffix(meta_content(root, "og:title"), site):
+        return found
+    if container is not None:
+        for h1 in (_ARCHIVE_TITLE if listing else _POST_TITLE)(container):
+            if found := element_text(h1):
+                return found
+    head_title = root.find(".//head/title")
+    if head_title is None:
+        head_title = root.find(".//title")
+    if head_title is not None:
+        return strip_site_suffix(head_title.text_content(), site, guess=True)
+    return None
+
+
+def post_titles(container: HtmlElement | None) -> list[str]:
+    "Every title the post shows, used to keep it out of the text."
+    if container is None:
+        return []
+    return [t for h1 in _POST_TITLE(container) if (t := element_text(h1))]
+
+
+def terms(container: HtmlElement | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    "(categories, tags) from rel~=category and rel~=tag links, in page order, de-duplicated."
+    categories: dict[str, None] = {}
+    tags: dict[str, None] = {}
+    if container is None:
+        return (), ()
+    for link in container.iter("a"):
+        rels = rel_tokens(link)
+        name = element_text(link)
+        if not name:
+            continue
+        if "category" in rels:
+            categories.setdefault(name)
+        elif "tag" in rels:
+            tags.setdefault(name)
+    return tuple(categories), tuple(tags)

@@ -1,0 +1,135 @@
+"""Run one crawl in this process and write its summary: the child side of a crawl run.
+
+    python -m crawler.run --config CONFIG.json --summary SUMMARY.json [--run-id ID] [--log FILE] [--progress]
+
+Twisted's reactor cannot be restarted, so the `kisi-archive` command and the daemon start
+this module as a child process for every crawl (see scheduler/runs.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from twisted.internet import task
+
+from crawler.scrapy_settings import build
+from crawler.spiders.events import EventsSpider
+from scheduler import exit_codes
+from scheduler.config import Config
+
+COUNT_KEYS = ("discovered", "fetched", "new_documents", "new_versions", "unchanged", "errors")
+
+
+def summarize(spider: EventsSpider, stats: dict[str, Any]) -> dict[str, Any]:
+    """The run's counts and source report, from the spider's counters and Scrapy's stats."""
+    counts = {
+        "discovered": spider.counts["discovered"],
+        "fetched": spider.counts["fetched"],
+        "new_documents": int(stats.get("kisi/new-document", 0)),
+        "new_versions": int(stats.get("kisi/new-version", 0)),
+        "unchanged": int(stats.get("kisi/unchanged", 0)),
+        "errors": spider.counts["errors"],
+        "requests": int(stats.get("downloader/request_count", 0)),
+        "skipped_other_category": spider.counts["skipped_other_category"],
+        "skipped_not_post": spider.counts["skipped_not_post"],
+        "source_errors": spider.counts["source_errors"],
+    }
+    return {
+        "counts": counts,
+        "sources": dict(spider.source_counts),
+        "sections": dict(spider.section_state),
+        "finish_reason": stats.get("finish_reason"),
+        "archive_error": stats.get("kisi/archive_error"),
+    }
+
+
+class Progress:
+    """A one-line progress display on a terminal, refreshed every second."""
+
+    def __init__(self, spider: EventsSpider, stats: Any) -> None:
+        self.spider, self.stats = spider, stats
+
+    def tick(self) -> None:
+        c = self.spider.counts
+        line = (f"\rdiscovered {c['discovered']}  fetched {c['fetched']}  "
+                f"new {int(self.stats.get_value('kisi/new-document', 0))}  "
+                f"changed {int(self.stats.get_value('kisi/new-version', 0))}  errors {c['errors']}   ")
+        sys.stderr.write(line)
+        sys.stderr.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.run")
+    parser.add_argument("--config", required=True, type=Path)
+    parser.add_argument("--summary", required=True, type=Path)
+    parser.add_argument("--run-id")
+    parser.add_argument("--log", type=Path)
+    parser.add_argument("--progress", action="store_true")
+    args = parser.parse_args(argv)
+
+    config = Config.from_json(json.loads(args.config.read_text("utf-8")))
+    settings = build(config, run_id=args.run_id)
+    if args.log:
+        args.log.parent.mkdir(parents=True, exist_ok=True)
+        settings["LOG_FILE"] = str(args.log)
+        settings["LOG_FILE_APPEND"] = True
+    process = CrawlerProcess(settings, install_root_handler=True)
+    if args.log:
+        # The full log goes to the file; the terminal gets warnings and errors only.
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel(logging.WARNING)
+        console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        logging.getLogger().addHandler(console)
+    crawler = process.create_crawler(EventsSpider)
+    process.crawl(crawler)
+    looping: list[task.LoopingCall] = []
+
+    def start_progress(spider: EventsSpider) -> None:
+        call = task.LoopingCall(Progress(spider, crawler.stats).tick)
+        call.start(1.0, now=False)
+        looping.append(call)
+
+    if args.progress:
+        from scrapy import signals
+
+        crawler.signals.connect(start_progress, signal=signals.spider_opened)
+    started = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    process.start()  # Scrapy handles SIGTERM/SIGINT: first one stops gracefully, second at once
+    for call in looping:
+        if call.running:
+            call.stop()
+    if args.progress:
+        sys.stderr.write("\n")
+
+    spider = crawler.spider
+    summary = summarize(spider, crawler.stats.get_stats())
+    summary.update(run_id=args.run_id, started_at=started,
+                   finished_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+    reason = spider.failure_reason()
+    if summary["archive_error"]:
+        summary.update(outcome="failed", reason=summary["archive_error"])
+        code = exit_codes.ERROR
+    elif summary["finish_reason"] == "shutdown":
+        summary.update(outcome="interrupted", reason="stopped by a signal")
+        code = exit_codes.INTERRUPTED
+    elif reason:
+        summary.update(outcome="failed", reason=reason)
+        code = exit_codes.SITE_UNAVAILABLE
+    else:
+        summary.update(outcome="completed", reason=None)
+        code = exit_codes.OK
+    args.summary.parent.mkdir(parents=True, exist_ok=True)
+    args.summary.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
+    return code
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""The one declared configuration of kisi-archive.
+
+Each setting is declared once below, with its default, help text and environment
+variable. Precedence: defaults < config file (TOML) < environment < command-line flags.
+This is the only module that reads the environment.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+CONFIG_ENV = "KISI_CONFIG"
+PROJECT_URL = "https://github.com/kisi-archive/kisi-archive"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One category to archive: a listing at `url`/category/`category`/ and its feed."""
+
+    url: str  # base URL of the (language) site, e.g. https://kisi.kz/en/
+    category: str  # category slug, e.g. events
+    language: str | None = None  # expected language, when the site does not say
+
+    @property
+    def label(self) -> str:
+        return f"{self.url.rstrip('/')}/category/{self.category}/"
+
+
+# The built-in profile: kisi.kz's English Events category. Russian and Kazakh event posts
+# are reached from it through their hreflang translation links; Russian- or Kazakh-only
+# categories can be added as further sections in a config file.
+KISI_SECTIONS: tuple[Section, ...] = (Section("https://kisi.kz/en/", "events", "en"),)
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true/false, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    help: str
+    parse: Callable[[str], Any]
+    env: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    archive_dir: Path = Path("archive")
+    sections: tuple[Section, ...] = KISI_SECTIONS
+    contact: str = PROJECT_URL
+    concurrency: int = 2
+    download_delay: float = 1.0
+    autothrottle_target: float = 1.0
+    timeout: float = 30.0
+    retries: int = 2
+    max_response_mb: int = 16
+    follow_translations: bool = True
+    max_listing_pages: int = 500
+    log_level: str = "INFO"
+    # Daemon (scheduler) settings
+    every: str | None = None
+    cron: str | None = None
+    timezone: str = "UTC"
+    jitter_seconds: int = 60
+    run_now: bool = False
+    crawl_time_limit: float = 4 * 3600.0
+    misfire_grace_seconds: int = 3600
+    stale_after: str = "2d"
+    log_format: str = "text"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["archive_dir"] = str(self.archive_dir)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Config:
+        values = dict(data)
+        values["archive_dir"] = Path(values["archive_dir"])
+        values["sections"] = tuple(Section(**s) for s in values["sections"])
+        return cls(**values)
+
+    def with_site(self, site: str | None, category: str | None) -> Config:
+        """Point the crawl at one WordPress site and category (the --site/--category flags)."""
+        if not site and not category:
+            return self
+        base = site or self.sections[0].url
+        slug = category or "events"
+        return replace(self, sections=(Section(base if base.endswith("/") else base + "/", slug),))
+
+    @property
+    def user_agent(self) -> str:
+        from . import __version__
+
+        return f"kisi-archive/{__version__} (+{self.contact}; archiver of public event pages)"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("archive_dir", "archive directory", Path, "KISI_ARCHIVE_DIR"),
+    Option("contact", "contact URL or e-mail sent in the User-Agent", str, "KISI_CONTACT"),
+    Option("concurrency", "concurrent requests to the site (at most 2 is polite)", int, "KISI_CONCURRENCY"),
+    Option("download_delay", "seconds between requests to the site", float, "KISI_DOWNLOAD_DELAY"),
+    Option("autothrottle_target", "AutoThrottle target concurrency", float, "KISI_AUTOTHROTTLE_TARGET"),
+    Option("timeout", "seconds before a request times out", float, "KISI_TIMEOUT"),
+    Option("retries", "retries of a transient failure", int, "KISI_RETRIES"),
+    Option("max_response_mb", "largest response accepted, in MiB", int, "KISI_MAX_RESPONSE_MB"),
+    Option("follow_translations", "also archive hreflang translations of event posts", _bool, "KISI_FOLLOW_TRANSLATIONS"),
+    Option("max_listing_pages", "safety limit on category listing pages", int, "KISI_MAX_LISTING_PAGES"),
+    Option("log_level", "log level of the crawl log", str, "KISI_LOG_LEVEL"),
+    Option("every", "daemon: run every interval (e.g. 6h, 30m)", str, "KISI_EVERY"),
+    Option("cron", "daemon: cron expression (minute hour day month weekday)", str, "KISI_CRON"),
+    Option("timezone", "daemon: time zone of the cron expression", str, "KISI_TIMEZONE"),
+    Option("jitter_seconds", "daemon: random delay added to each run", int, "KISI_JITTER"),
+    Option("run_now", "daemon: run once at start", _bool, "KISI_RUN_NOW"),
+    Option("crawl_time_limit", "seconds a crawl may run before it is stopped", float, "KISI_CRAWL_TIME_LIMIT"),
+    Option("misfire_grace_seconds", "daemon: how late a missed run may still start", int, "KISI_MISFIRE_GRACE"),
+    Option("stale_after", "status: last success older than this is an alert (e.g. 2d)", str, "KISI_STALE_AFTER"),
+    Option("log_format", "daemon log format: text or json", str, "KISI_LOG_FORMAT"),
+)
+_OPTION_BY_NAME = {option.name: option for option in OPTIONS}
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    option = _OPTION_BY_NAME.get(name)
+    if option is None:
+        raise ConfigError(f"{source}: unknown setting {name!r}")
+    if isinstance(value, str) or option.parse in (Path,):
+        try:
+            return option.parse(str(value)) if not isinstance(value, bool) else value
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {name}: {exc}") from exc
+    return value
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """Read a TOML config file into setting values (relative archive_dir is relative to the file)."""
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from exc
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "sections":
+            try:
+                values["sections"] = tuple(Section(**section) for section in value)
+            except TypeError as exc:
+                raise ConfigError(f"{path}: sections: each needs url and category ({exc})") from exc
+            continue
+        values[key] = _coerce(key, value, str(path))
+    if "archive_dir" in values and not Path(values["archive_dir"]).is_absolute():
+        values["archive_dir"] = path.parent / values["archive_dir"]
+    return values
+
+
+def load_config(
+    config_file: str | os.PathLike[str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Resolve the configuration: defaults < file < environment < flags (None flags are ignored)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    file_path = config_file or env.get(CONFIG_ENV)
+    if file_path:
+        values.update(read_file(Path(file_path)))
+    for option in OPTIONS:
+        if option.env and env.get(option.env) not in (None, ""):
+            values[option.name] = _coerce(option.name, env[option.env], f"${option.env}")
+    site = category = None
+    for key, value in (flags or {}).items():
+        if value is None:
+            continue
+        if key == "site":
+            site = value
+        elif key == "category":
+            category = value
+        else:
+            values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
+    site = site or env.get("KISI_SITE") or None
+    category = category or env.get("KISI_CATEGORY") or None
+    config = Config(**values)
+    return config.with_site(site, category)
+
+
+def describe() -> list[dict[str, Any]]:
+    """Every setting with its default and environment variable (for docs and `config` output)."""
+    defaults = Config()
+    return [
+        {"name": o.name, "env": o.env, "default": str(getattr(defaults, o.name)), "help": o.help}
+        for o in OPTIONS
+    ]
+
+
+def config_names() -> set[str]:
+    return {f.name for f in fields(Config)}
+
+
+def dumps(config: Config) -> str:
+    return json.dumps(config.to_json(), ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,370 @@
+"""The demo site's initial content: KazISS-like event posts in English, Russian and Kazakh.
+
+Ids are realistic WordPress ids: mostly growing with time, but translations get later ids than
+their originals and one Russian draft (2302) was published long after it was created.
+"""
+
+from __future__ import annotations
+
+from .state import Category, Post, SiteState
+
+PRESS = "KazISS Press Service"
+
+
+def _p(*paragraphs: str) -> str:
+    # Paragraphs that are already block markup (lists, quotes, figures) are kept as they are.
+    out = []
+    for text in paragraphs:
+        out.append(text if text.startswith("<") else f"<p>{text}</p>")
+    return "\n".join(out)
+
+
+def _post(
+    id: int,
+    lang: str,
+    slug: str,
+    title: str,
+    date: str,
+    content: str,
+    categories: list[str],
+    *,
+    modified: str | None = None,
+    tags: list[str] | None = None,
+    group: str | None = None,
+    author: str = PRESS,
+    charset: str = "utf-8",
+    post_type: str = "post",
+) -> Post:
+    return Post(
+        id=id,
+        lang=lang,
+        slug=slug,
+        title=title,
+        content_html=content,
+        date_gmt=date,
+        modified_gmt=modified or date,
+        categories=categories,
+        tags=tags or [],
+        author=author,
+        translation_group=group,
+        charset=charset,
+        post_type=post_type,
+    )
+
+
+def _english_events() -> list[Post]:
+    ev = ["events"]
+    return [
+        _post(
+            2368, "en", "experts-discussed-the-process-of-political-transformation-in-kazakhstan",
+            "Experts discussed the process of political transformation in Kazakhstan",
+            "2025-03-12T06:30:00",
+            _p(
+                "On 12 March, the Kazakhstan Institute for Strategic Studies under the President of the Republic of Kazakhstan (KazISS) held an expert round table on the process of political transformation in Kazakhstan. The meeting brought together political scientists, members of the Mazhilis, representatives of civil society and the academic community.",
+                "Opening the discussion, the Deputy Director of KazISS noted that the constitutional reform of 2022 had launched a long-term transition from a super-presidential model towards a presidential republic with an influential parliament. According to him, the key task for the coming years is to consolidate the new institutions and to make them work in everyday practice rather than only on paper.",
+                "Participants paid particular attention to the mixed electoral system, the return of single-member districts and the simplified registration of political parties. Several speakers argued that the growing competition at the 2023 elections had made local politics more visible, while others warned that voter turnout in large cities remained low.",
+                "The experts also discussed the role of the Constitutional Court, which has received more than a thousand appeals from citizens since it began its work. In their view, the court has become an important channel of feedback between society and the state.",
+                "Following the round table, the participants formulated recommendations on improving political education and on expanding the participation of young people in decision-making. The materials of the meeting will be published in the journal &#8220;Kazakhstan-Spectrum&#8221;.",
+            ),
+            ev, modified="2025-03-14T08:12:00", tags=["political reform", "round table"], group="transformation",
+        ),
+        _post(
+            2291, "en", "kaziss-hosted-a-round-table-on-the-future-of-the-eurasian-economic-union",
+            "KazISS hosted a round table on the future of the Eurasian Economic Union",
+            "2024-02-20T05:00:00",
+            _p(
+                "On 20 February, KazISS hosted a round table &#8220;The Eurasian Economic Union after ten years: results and prospects&#8221;. Economists and international relations experts from Kazakhstan, Kyrgyzstan and Armenia took part in the discussion, both in person and online.",
+                "The speakers agreed that the common market of goods is functioning, but that non-tariff barriers remain the main irritant in trade between the member states. Technical regulations, sanitary requirements and the uneven application of the rules of origin continue to create delays at the borders.",
+                "A separate session was devoted to the common markets for energy and financial services, which are to be launched by 2025. The participants noted that the deadlines are ambitious and that the harmonisation of national legislation is proceeding at different speeds.",
+                "Summing up, the moderator emphasised that for Kazakhstan the union remains an instrument of economic pragmatism, and that the country will continue to defend the principle of consensus in its decision-making bodies.",
+            ),
+            ev, tags=["EAEU", "economy"],
+        ),
+        _post(
+            2304, "en", "central-asian-think-tanks-met-in-almaty-to-discuss-water-security",
+            "Central Asian think tanks met in Almaty to discuss water security",
+            "2024-04-17T04:00:00",
+            _p(
+                "Representatives of the leading think tanks of Central Asia met in Almaty on 17 April for a regional expert forum on water security organised by KazISS with the support of international partners.",
+                "The discussion focused on the shrinking flow of the Syr Darya and Amu Darya, the construction of the Qosh Tepa canal in Afghanistan and the modernisation of irrigation systems. According to the experts, up to 40 percent of water is lost in obsolete canals before it reaches the fields.",
+                "The forum adopted a set of recommendations, including:",
+                "<ul>\n<li>expanding the exchange of hydrological data between the countries of the region;</li>\n<li>introducing water-saving technologies with state co-financing;</li>\n<li>creating a joint early-warning system for floods and droughts.</li>\n</ul>",
+                "Participants agreed to hold the next meeting in Tashkent and to prepare a joint analytical report by the end of the year.",
+            ),
+            ev, tags=["water", "Central Asia"],
+        ),
+        _post(
+            2318, "en", "presentation-of-the-book-kazakhstans-foreign-policy-three-decades-of-multi-vector-diplomacy",
+            "Presentation of the book “Kazakhstan’s Foreign Policy: Three Decades of Multi-Vector Diplomacy”",
+            "2024-06-05T07:00:00",
+            _p(
+                "On 5 June, KazISS presented a collective monograph devoted to the foreign policy of independent Kazakhstan. The book covers the period from the establishment of diplomatic relations in the early 1990s to the present day and is based on archival documents and interviews with diplomats.",
+                "The authors trace how the multi-vector approach evolved from a survival strategy of a young state into a recognisable foreign policy brand. Separate chapters are devoted to relations with Russia, China, the United States, the European Union and the countries of Central Asia, as well as to nuclear disarmament and the Astana process on Syria.",
+                "<blockquote class=\"wp-block-quote\"><p>&#8220;Multi-vector diplomacy is not a balancing act between the great powers, but a consistent defence of national interests by all available means,&#8221; one of the editors of the volume noted.</p></blockquote>",
+                "The presentation was attended by diplomats, university lecturers and students. Copies of the book will be sent to the libraries of the country&#8217;s leading universities, and an electronic version is available on the institute&#8217;s website.",
+            ),
+            ev, tags=["foreign policy", "books"],
+        ),
+        _post(
+            2333, "en", "kaziss-and-the-german-marshall-fund-held-an-expert-dialogue-on-central-asia-and-europe",
+            "KazISS and the German Marshall Fund held an expert dialogue on Central Asia and Europe",
+            "2024-09-24T08:00:00",
+            _p(
+                "On 24 September, KazISS and the German Marshall Fund of the United States held an expert dialogue &#8220;Central Asia and Europe: a new agenda for cooperation&#8221; in Astana.",
+                "The participants discussed the results of the first Central Asia &#8211; European Union summit, the prospects of the Trans-Caspian International Transport Route and cooperation in the field of critical raw materials. European experts noted the growing interest of businesses in the region as a reliable partner amid the restructuring of global supply chains.",
+                "Kazakhstani speakers drew attention to the need for investment not only in the extraction of raw materials, but also in their processing within the region. In their opinion, the creation of added value locally would make the partnership more sustainable and attractive for the societies of Central Asia.",
+                "The parties agreed to continue the dialogue in a regular format and to prepare joint publications on the transport and energy connectivity of the two regions.",
+            ),
+            ev, tags=["Europe", "connectivity"], group="gmf-dialogue",
+        ),
+        _post(
+            2342, "en", "scholars-assessed-the-results-of-the-parliamentary-reform-at-an-expert-session",
+            "Scholars assessed the results of the parliamentary reform at an expert session",
+            "2024-11-13T06:00:00",
+            _p(
+                "An expert session on the results of the parliamentary reform was held at KazISS on 13 November. The event was timed to coincide with the first anniversary of the work of the Mazhilis elected under the new mixed electoral system.",
+                "The speakers noted that the share of laws initiated by deputies had grown noticeably, and that parliamentary hearings with members of the government had become more frequent and more public. At the same time, they pointed to the limited analytical capacity of deputies&#8217; offices, which makes the legislature dependent on expertise provided by the executive branch.",
+                "Particular interest was aroused by a presentation of monitoring data on the activity of deputies elected in single-member districts. According to the authors of the study, such deputies more often address local problems and maintain closer contact with voters.",
+                "The participants suggested creating a permanent parliamentary research service and expanding the practice of publishing the regulatory impact analysis of draft laws.",
+            ),
+            ev, tags=["political reform", "parliament"],
+        ),
+        _post(
+            2357, "en", "a-seminar-on-digital-transformation-of-public-administration-took-place-at-kaziss",
+            "A seminar on digital transformation of public administration took place at KazISS",
+            "2025-01-22T05:30:00",
+            _p(
+                "On 22 January, KazISS held a seminar on the digital transformation of public administration for civil servants of central and local government bodies.",
+                "The seminar covered the development of the eGov platform, the use of big data in policy-making and the principles of the &#8220;data-driven state&#8221;. The speakers showed how the analysis of administrative data helps to identify the needs of the population before citizens apply to state bodies.",
+                "Much attention was paid to personal data protection. Experts noted that public confidence in digital services depends directly on how transparently the state explains the purposes of data collection and how quickly it responds to leaks.",
+                "At the end of the seminar, the participants received certificates, and the presentation materials were sent to the <strong>regional akimats</strong> for use in their own training programmes.",
+            ),
+            ev, tags=["digital government"],
+        ),
+        _post(
+            2381, "en", "experts-from-china-and-kazakhstan-discussed-connectivity-along-the-middle-corridor",
+            "Experts from China and Kazakhstan discussed connectivity along the Middle Corridor",
+            "2025-05-28T04:45:00",
+            _p(
+                "KazISS and the Shanghai Institutes for International Studies held a joint conference on the development of transport connectivity along the Middle Corridor on 28 May.",
+                "The Chinese side presented estimates according to which container traffic between China and Europe via Kazakhstan and the Caspian Sea could triple by 2030. Kazakhstani experts, for their part, drew attention to bottlenecks: the capacity of the ports of Aktau and Kuryk, the shortage of vessels in the Caspian fleet and the lack of harmonised digital customs procedures.",
+                "Participants discussed the experience of the Khorgos &#8211; Eastern Gate special economic zone and the possibilities of creating new logistics hubs in the south of the country.",
+                "The conference ended with the signing of a memorandum on the preparation of a joint study on the economic effects of the corridor for the countries along the route.",
+            ),
+            ev, tags=["connectivity", "China"],
+        ),
+        _post(
+            2390, "en", "kaziss-presented-its-annual-report-on-risks-and-opportunities-for-kazakhstan",
+            "KazISS presented its annual report on risks and opportunities for Kazakhstan",
+            "2025-07-09T07:15:00",
+            _p(
+                "On 9 July, KazISS presented its annual analytical report on the main external and internal risks for Kazakhstan and the opportunities they open up.",
+                "The report identifies several groups of risks: the fragmentation of the world economy and sanctions pressure, the volatility of commodity prices, climate change and water scarcity, and demographic pressure on the labour market in the southern regions.",
+                "At the same time, the authors see opportunities in the relocation of production to the region, in the growing demand for Kazakhstani uranium and agricultural products, and in the development of transit routes bypassing conflict zones.",
+                "During the discussion, representatives of ministries and the business community proposed turning the report into a regularly updated monitoring tool. The full text of the report is available in Kazakh, Russian and English.",
+            ),
+            ev, modified="2025-07-10T03:00:00", tags=["reports"],
+        ),
+        _post(
+            2398, "en", "young-researchers-presented-their-papers-at-the-kaziss-summer-school",
+            "Young researchers presented their papers at the KazISS summer school",
+            "2025-08-20T09:00:00",
+            _p(
+                "The tenth summer school of KazISS for young researchers in international relations and political science ended on 20 August.",
+                "Over two weeks, thirty participants from universities in Astana, Almaty, Karaganda, Shymkent and Aktobe attended lectures by leading experts, took part in simulation games and worked on their own research projects under the guidance of mentors.",
+                "The final papers covered a wide range of topics: from the policy of Kazakhstan towards Afghanistan and the activities of the Organization of Turkic States to the role of social networks in the political mobilisation of young people.",
+                "The three best papers will be published in the institute&#8217;s journal, and their authors have been invited to an internship at KazISS.",
+                "The organisers thanked the partner universities and announced that applications for the next school will open in the spring.",
+            ),
+            ev, tags=["youth", "education"],
+        ),
+        _post(
+            2412, "en", "round-table-on-climate-policy-and-the-energy-transition-in-central-asia",
+            "Round table on climate policy and the energy transition in Central Asia",
+            "2025-10-15T05:00:00",
+            _p(
+                "On 15 October, KazISS hosted a round table on climate policy and the energy transition in Central Asia with the participation of experts from the Ministry of Energy, international organisations and the business community.",
+                "The participants discussed the country&#8217;s strategy to achieve carbon neutrality by 2060, the development of renewable energy sources and the future of coal generation, which still accounts for the bulk of electricity production.",
+                "Experts noted that the success of the transition depends on the modernisation of electricity grids and on mechanisms that would protect the residents of single-industry towns from the social consequences of the closure of coal enterprises.",
+                '<figure class="wp-block-image size-large"><img decoding="async" src="/wp-content/uploads/2025/10/climate-round-table.jpg" alt="Participants of the round table" class="wp-image-2413"/><figcaption class="wp-element-caption">Participants of the round table at KazISS</figcaption></figure>',
+                "Following the meeting, it was decided to prepare an analytical note with proposals for the regional dimension of climate policy.",
+            ),
+            ev, tags=["climate", "energy", "round table"],
+        ),
+        _post(
+            2427, "en", "kaziss-experts-took-part-in-the-shanghai-cooperation-organisation-think-tank-forum",
+            "KazISS experts took part in the Shanghai Cooperation Organisation think-tank forum",
+            "2025-12-03T06:00:00",
+            _p(
+                "A delegation of KazISS experts took part in the annual forum of SCO think tanks held on 2&#8211;3 December.",
+                "In their speeches, the Kazakhstani participants presented approaches to strengthening regional security, countering cross-border threats and developing economic cooperation within the organisation, including projects in transport and digital infrastructure.",
+                "The forum participants paid special attention to the situation in Afghanistan and to the prospects for involving the country in regional economic projects as a way of supporting stability.",
+                "On the sidelines of the forum, the institute&#8217;s representatives held bilateral meetings with colleagues from China, India, Pakistan and Uzbekistan and agreed on joint research for the next year.",
+            ),
+            ev, tags=["SCO", "security"],
+        ),
+        # The short one: an announcement whose body is a single sentence pair (~150 characters).
+        _post(
+            2440, "en", "announcement-round-table-on-regional-security-in-central-asia",
+            "Announcement: round table on regional security in Central Asia",
+            "2026-01-21T04:00:00",
+            _p(
+                "On 12 February 2026, KazISS will hold a round table on regional security in Central Asia. Accreditation of journalists is open until 10 February."
+            ),
+            ev, tags=["announcements"],
+        ),
+    ]
+
+
+def _english_other() -> list[Post]:
+    return [
+        _post(
+            2419, "en", "the-kaziss-director-met-with-a-delegation-of-the-japan-institute-of-international-affairs",
+            "The KazISS director met with a delegation of the Japan Institute of International Affairs",
+            "2025-11-18T05:00:00",
+            _p(
+                "On 18 November, the Director of KazISS met with a delegation of the Japan Institute of International Affairs led by its President.",
+                "The parties discussed the results of the Central Asia plus Japan dialogue, cooperation in energy and critical minerals, and the situation in Eurasia. The Japanese side expressed interest in joint research on the development of the Trans-Caspian route.",
+                "Following the meeting, the institutes agreed to hold a joint conference in Tokyo next year and to exchange visiting researchers for periods of up to three months.",
+            ),
+            ["news"], tags=["Japan"],
+        ),
+        _post(
+            2431, "en", "nuclear-power-in-kazakhstan-what-the-referendum-results-mean",
+            "Nuclear power in Kazakhstan: what the referendum results mean",
+            "2025-12-20T08:00:00",
+            _p(
+                "In October 2024, Kazakhstan held a national referendum on the construction of its first nuclear power plant. More than seventy percent of the participants supported the project, which opened the way for the selection of a technology partner and the preparation of the site near Lake Balkhash.",
+                "The decision reflects the growing shortage of base-load generation capacity. Most of the country&#8217;s thermal power plants were built in the Soviet period and are heavily worn out, while electricity consumption has been growing by three to four percent a year.",
+                "At the same time, the project raises a number of questions: the choice of the international consortium, the financing model, the training of personnel and the transparency of environmental assessments. Public trust will depend on how openly these issues are discussed.",
+                "In the author&#8217;s opinion, nuclear energy should be considered not as an alternative to renewable sources, but as part of a balanced energy mix that allows the country to meet its climate commitments without risking energy security.",
+            ),
+            ["analytics"], author="Dana Akhmetova", tags=["energy", "nuclear"],
+        ),
+        _post(
+            2444, "en", "kaziss-launched-a-new-series-of-analytical-podcasts",
+            "KazISS launched a new series of analytical podcasts",
+            "2026-01-27T06:00:00",
+            _p(
+                "KazISS has launched &#8220;Strategy Talk&#8221;, a series of analytical podcasts in which the institute&#8217;s experts discuss the main events of international and domestic politics in plain language.",
+                "The first episodes are devoted to the outcome of the year in Central Asia, the situation on the world oil market and the reform of higher education. New episodes will be published every two weeks in Kazakh, Russian and English.",
+                "The podcasts are available on the institute&#8217;s website and on the main streaming platforms. Listeners can send questions for the next episodes by e-mail.",
+            ),
+            ["news"], tags=["podcasts"],
+        ),
+    ]
+
+
+def _russian_and_kazakh() -> list[Post]:
+    ru = ["sobytiya"]
+    return [
+        # Cyrillic slug, translation of 2368. Editors shortened it: WordPress caps encoded slugs
+        # at 200 octets, about 33 Cyrillic letters.
+        _post(
+            2369, "ru", "эксперты-обсудили-трансформацию",
+            "Эксперты обсудили процесс политической трансформации в Казахстане",
+            "2025-03-12T07:10:00",
+            _p(
+                "12 марта в Казахстанском институте стратегических исследований при Президенте Республики Казахстан (КИСИ) состоялся экспертный круглый стол, посвящённый процессу политической трансформации в Казахстане. В мероприятии приняли участие политологи, депутаты Мажилиса, представители гражданского общества и академического сообщества.",
+                "Открывая дискуссию, заместитель директора КИСИ отметил, что конституционная реформа 2022 года положила начало долгосрочному переходу от суперпрезидентской модели к президентской республике с влиятельным парламентом. По его словам, ключевая задача ближайших лет — закрепить новые институты и обеспечить их работу на практике, а не только на бумаге.",
+                "Особое внимание участники уделили смешанной избирательной системе, возвращению одномандатных округов и упрощению регистрации политических партий. Эксперты также обсудили роль Конституционного суда, который стал важным каналом обратной связи между обществом и государством.",
+                "По итогам круглого стола участники сформулировали рекомендации по развитию политического просвещения и расширению участия молодёжи в принятии решений.",
+            ),
+            ru, tags=["политическая реформа"], group="transformation",
+        ),
+        _post(
+            2336, "ru", "kisi-i-germanskij-fond-marshalla-proveli-ekspertnyj-dialog",
+            "КИСИ и Германский фонд Маршалла провели экспертный диалог о Центральной Азии и Европе",
+            "2024-09-24T09:30:00",
+            _p(
+                "24 сентября в Астане КИСИ и Германский фонд Маршалла США провели экспертный диалог «Центральная Азия и Европа: новая повестка сотрудничества».",
+                "Участники обсудили итоги первого саммита «Центральная Азия – Европейский союз», перспективы Транскаспийского международного транспортного маршрута и сотрудничество в сфере критически важного сырья. Европейские эксперты отметили растущий интерес бизнеса к региону как к надёжному партнёру в условиях перестройки глобальных цепочек поставок.",
+                "Казахстанские спикеры обратили внимание на необходимость инвестиций не только в добычу сырья, но и в его переработку внутри региона. По их мнению, создание добавленной стоимости на месте сделает партнёрство более устойчивым.",
+                "Стороны договорились продолжить диалог в регулярном формате и подготовить совместные публикации по транспортной и энергетической связанности двух регионов.",
+            ),
+            ru, tags=["Европа"], group="gmf-dialogue",
+        ),
+        # Served as windows-1251, declared only by <meta charset>: a legacy template quirk.
+        _post(
+            2302, "ru", "kruglyj-stol-po-voprosam-regionalnoj-bezopasnosti",
+            "Круглый стол по вопросам региональной безопасности в Центральной Азии",
+            "2025-06-18T05:00:00",
+            _p(
+                "18 июня в КИСИ прошёл круглый стол «Региональная безопасность в Центральной Азии: вызовы и ответы». В обсуждении приняли участие эксперты из Казахстана, Узбекистана, Кыргызстана и Таджикистана.",
+                "Участники рассмотрели ситуацию на афганском направлении, угрозы трансграничной преступности и незаконного оборота наркотиков, а также риски, связанные с нехваткой водных ресурсов. Отдельно обсуждались вопросы кибербезопасности и защиты критической инфраструктуры.",
+                "Эксперты сошлись во мнении, что ни одна из стран региона не способна в одиночку противостоять современным вызовам, и высказались за развитие механизмов регулярных консультаций между советами безопасности и профильными ведомствами.",
+                "По итогам встречи подготовлен сборник материалов, который будет направлен в заинтересованные государственные органы.",
+            ),
+            ru, tags=["безопасность"], charset="windows-1251",
+        ),
+        _post(
+            2423, "ru", "v-kisi-sostoyalas-prezentaciya-doklada-o-demograficheskih-tendenciyah",
+            "В КИСИ состоялась презентация доклада о демографических тенденциях в Казахстане",
+            "2025-11-26T06:20:00",
+            _p(
+                "26 ноября в КИСИ состоялась презентация аналитического доклада «Демографические тенденции в Казахстане: вызовы и возможности до 2050 года».",
+                "Авторы доклада отмечают, что население страны превысило 20 миллионов человек и продолжает расти за счёт высокой рождаемости в южных регионах. Вместе с тем в ближайшие десятилетия страна столкнётся со старением населения на севере и востоке, а также с усилением внутренней миграции в крупные города.",
+                "Особое внимание в докладе уделено рынку труда: ежегодно на него выходят более 300 тысяч молодых людей, и для их трудоустройства потребуется ускоренное создание рабочих мест в несырьевых отраслях экономики.",
+                "В обсуждении приняли участие представители министерств труда, здравоохранения и национальной экономики, а также демографы ведущих университетов.",
+            ),
+            ru, tags=["демография"],
+        ),
+        _post(
+            2374, "kk", "sarapshylar-sayasi-transformaciya-uderisin-talqylady",
+            "Сарапшылар Қазақстандағы саяси трансформация үдерісін талқылады",
+            "2025-03-13T04:00:00",
+            _p(
+                "12 наурызда Қазақстан Республикасының Президенті жанындағы Қазақстан стратегиялық зерттеулер институтында (ҚСЗИ) Қазақстандағы саяси трансформация үдерісіне арналған сарапшылық дөңгелек үстел өтті. Іс-шараға саясаттанушылар, Мәжіліс депутаттары, азаматтық қоғам және академиялық орта өкілдері қатысты.",
+                "Пікірталасты ашқан ҚСЗИ директорының орынбасары 2022 жылғы конституциялық реформа суперпрезиденттік модельден ықпалды парламенті бар президенттік республикаға ұзақ мерзімді өтудің бастауы болғанын атап өтті. Оның айтуынша, алдағы жылдардағы басты міндет — жаңа институттарды нығайту және олардың іс жүзінде жұмыс істеуін қамтамасыз ету.",
+                "Қатысушылар аралас сайлау жүйесіне, бір мандатты округтердің қайтарылуына және саяси партияларды тіркеудің жеңілдетілуіне ерекше назар аударды.",
+                "Дөңгелек үстел қорытындысы бойынша қатысушылар саяси ағартуды дамыту және жастардың шешім қабылдауға қатысуын кеңейту жөнінде ұсыныстар әзірледі.",
+            ),
+            ["is-sharalar"], group="transformation",
+        ),
+    ]
+
+
+def _pages() -> list[Post]:
+    about_en = _p(
+        "The Kazakhstan Institute for Strategic Studies under the President of the Republic of Kazakhstan (KazISS) was established by the Decree of the President on 16 June 1993.",
+        "The institute conducts research on international relations, regional security, the economy and domestic social and political processes, and prepares analytical materials for the Administration of the President and state bodies.",
+        "KazISS publishes the journals &#8220;Kazakhstan-Spectrum&#8221; and &#8220;Central Asia&#8217;s Affairs&#8221; and regularly hosts conferences, round tables and expert dialogues.",
+    )
+    contacts_en = _p(
+        "Address: 4 Beibitshilik Street, Astana, 010000, Republic of Kazakhstan.",
+        "Phone: +7 (7172) 75-20-20. E-mail: office@kisi.kz.",
+    )
+    about_ru = _p(
+        "Казахстанский институт стратегических исследований при Президенте Республики Казахстан (КИСИ) создан Указом Президента 16 июня 1993 года.",
+        "Институт проводит исследования в области международных отношений, региональной безопасности, экономики и внутренних общественно-политических процессов.",
+    )
+    contacts_ru = _p(
+        "Адрес: 010000, Республика Казахстан, г. Астана, ул. Бейбитшилик, 4.",
+        "Телефон: +7 (7172) 75-20-20. Электронная почта: office@kisi.kz.",
+    )
+    return [
+        _post(14, "ru", "about", "Об институте", "2019-02-11T04:00:00", about_ru, [],
+              group="page-about", post_type="page"),
+        _post(16, "ru", "contacts", "Контакты", "2019-02-11T04:10:00", contacts_ru, [],
+              modified="2024-01-15T03:00:00", group="page-contacts", post_type="page"),
+        _post(2105, "en", "about", "About the Institute", "2023-05-10T04:00:00", about_en, [],
+              group="page-about", post_type="page"),
+        _post(2107, "en", "contacts", "Contacts", "2023-05-10T04:20:00", contacts_en, [],
+              group="page-contacts", post_type="page"),
+    ]
+
+
+def default_categories() -> list[Category]:
+    return [
+        Category(id=3, lang="ru", slug="sobytiya", name="События"),
+        Category(id=12, lang="en", slug="events", name="Events"),
+        Category(id=14, lang="en", slug="news", name="News"),
+        Category(id=16, lang="en", slug="analytics", name="Analytics"),
+        Category(id=27, lang="kk", slug="is-sharalar", name="Іс-шаралар"),
+    ]
+
+
+def default_state() -> SiteState:
+    """A fresh copy of the seeded site; callers may mutate it freely."""
+    posts = _english_events() + _english_other() + _russian_and_kazakh() + _pages()
+    return SiteState(posts=sorted(posts, key=lambda p: p.id), categories=default_categories())

@@ -1,0 +1,113 @@
+"""Crash-safe file primitives: write-once files and durable appends.
+
+A version file is created with temp file + fsync + link: `os.link` fails if the name
+already exists, so two writers racing for the same version can never overwrite each
+other, and a crash leaves either no file or a complete one (plus a stray temp file
+that `verify` reports and ignores).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import gzip
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+TEMP_PREFIX = ".tmp-"
+
+
+class AlreadyExists(FileExistsError):
+    """The write-once file is already there."""
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_temp(path: Path, data: bytes) -> Path:
+    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+    with open(tmp, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return tmp
+
+
+def write_once(path: Path, data: bytes) -> None:
+    """Create `path` with `data` atomically; raise AlreadyExists if it exists."""
+    tmp = _write_temp(path, data)
+    try:
+        os.link(tmp, path)
+    except FileExistsError as exc:
+        raise AlreadyExists(str(path)) from exc
+    finally:
+        tmp.unlink()
+    fsync_dir(path.parent)
+
+
+def replace_atomically(path: Path, data: bytes) -> None:
+    """Write `path` atomically, replacing it if present (only for derived or mutable files)."""
+    tmp = _write_temp(path, data)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def append_line(path: Path, record: dict[str, Any]) -> None:
+    """Append one JSON line durably. A torn line left by a crash is fenced off by a newline."""
+    line = json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
+    with open(path, "a+b") as handle:
+        if handle.tell() > 0:
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                line = b"\n" + line
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_lines(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """Read a JSON-lines file; returns (records, number of unreadable lines)."""
+    records: list[dict[str, Any]] = []
+    bad = 0
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return records, 0
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            bad += 1
+    return records, bad
+
+
+def dump_json(data: Any) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    # mtime=0 keeps the compressed file a pure function of its content.
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+LOCK_NAME = ".lock"
+
+
+@contextlib.contextmanager
+def document_lock(folder: Path) -> Iterator[None]:
+    """Serialise writers of one document folder (released by the OS if the process dies)."""
+    with open(folder / LOCK_NAME, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

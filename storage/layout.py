@@ -1,0 +1,74 @@
+"""Where things live in an archive directory. The only module that builds paths.
+
+    ARCHIVE/
+      kisi-archive.json            marker: format name, schema_version, created_at
+      index.sqlite                 cache for fast listing; rebuilt by `reindex`
+      documents/<doc_id>/
+        v0001.json                 immutable snapshot of version 1
+        v0001.html.gz              raw response body of version 1 (gzip)
+        captures.jsonl             append-only log: one line per capture of this document
+        .lock                      empty; locked (flock) while a writer records a capture
+      runs/<run_id>/               run ledger: run.json, summary.json, config.json, crawl.log
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MARKER = "kisi-archive.json"
+INDEX = "index.sqlite"
+DOCUMENTS = "documents"
+CAPTURES = "captures.jsonl"
+_VERSION_FILE = re.compile(r"^v(\d{4,})\.json$")
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    @property
+    def marker(self) -> Path:
+        return self.root / MARKER
+
+    @property
+    def index(self) -> Path:
+        return self.root / INDEX
+
+    @property
+    def documents(self) -> Path:
+        return self.root / DOCUMENTS
+
+    def document_dir(self, doc_id: str) -> Path:
+        return self.documents / doc_id
+
+    def snapshot(self, doc_id: str, version: int) -> Path:
+        return self.document_dir(doc_id) / snapshot_name(version)
+
+    def raw(self, doc_id: str, version: int) -> Path:
+        return self.document_dir(doc_id) / raw_name(version)
+
+    def captures(self, doc_id: str) -> Path:
+        return self.document_dir(doc_id) / CAPTURES
+
+    def document_ids(self) -> list[str]:
+        if not self.documents.is_dir():
+            return []
+        return sorted(p.name for p in self.documents.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def versions_on_disk(self, doc_id: str) -> list[int]:
+        """Version numbers that have a snapshot file, ascending."""
+        found = []
+        for path in self.document_dir(doc_id).iterdir():
+            match = _VERSION_FILE.match(path.name)
+            if match:
+                found.append(int(match.group(1)))
+        return sorted(found)
+
+
+def snapshot_name(version: int) -> str:
+    return f"v{version:04d}.json"
+
+
+def raw_name(version: int) -> str:
+    return f"v{version:04d}.html.gz"

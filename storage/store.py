@@ -1,0 +1,509 @@
+"""The archive: record captures, read documents and versions, verify, reindex.
+
+This is the only code that writes into an archive directory. Order of writes for a new
+version: raw body, snapshot JSON (the commit point), capture log line, index row.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import index as idx
+from .errors import CorruptSnapshot, NotAnArchive, UnknownDocument, UnknownVersion
+from .files import AlreadyExists, TEMP_PREFIX, append_line, document_lock, dump_json, gzip_bytes, read_lines, replace_atomically, write_once
+from .layout import Layout, raw_name
+from .policy import VERSIONED_FIELDS, content_of, content_sha256, decide
+from .records import SCHEMA_VERSION, Capture, CaptureResult, DocumentSummary, RawRef, Snapshot, VersionSummary
+from .urls import normalize_url, shortlink_post_id
+
+logger = logging.getLogger(__name__)
+
+FORMAT_NAME = "kisi-archive"
+
+
+def document_id(site: str, language: str | None, post_id: int | None, url: str | None) -> str:
+    """Stable identity of a post: site, language and WordPress post id (URL hash as a fallback)."""
+    lang = language or "und"
+    if post_id is not None:
+        return f"{site}-{lang}-{post_id}"
+    digest = hashlib.sha256(normalize_url(url or "").encode("utf-8")).hexdigest()[:12]
+    return f"{site}-{lang}-u{digest}"
+
+
+@dataclass
+class VerifyReport:
+    documents: int = 0
+    versions: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "documents": self.documents,
+            "versions": self.versions,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "repaired": self.repaired,
+        }
+
+
+@dataclass
+class _DocFiles:
+    """What the files say about one document."""
+
+    doc_id: str
+    snapshots: list[dict[str, Any]]
+    captures: list[dict[str, Any]]
+    bad_capture_lines: int
+
+
+class Archive:
+    """An archive directory. Open with `Archive.open(path)` (or `create=True` to make one)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.layout = Layout(self.root)
+        self._conn: sqlite3.Connection | None = None
+
+    # -- opening -----------------------------------------------------------------------
+    @classmethod
+    def open(cls, root: str | os.PathLike[str], *, create: bool = False) -> Archive:
+        archive = cls(Path(root))
+        marker = archive.layout.marker
+        if not marker.exists():
+            if not create:
+                if not archive.root.exists():
+                    raise NotAnArchive(f"{archive.root}: no such directory (crawl first, or pass --archive DIR)")
+                raise NotAnArchive(f"{archive.root}: not a kisi-archive archive (no {marker.name})")
+            if archive.root.exists() and any(p.name != ".gitkeep" for p in archive.root.iterdir()):
+                raise NotAnArchive(f"{archive.root}: directory exists and is not empty; choose an empty or new directory")
+            archive._initialise()
+        else:
+            try:
+                meta = json.loads(marker.read_text("utf-8"))
+            except ValueError as exc:
+                raise NotAnArchive(f"{marker}: unreadable ({exc})") from exc
+            if meta.get("format") != FORMAT_NAME:
+                raise NotAnArchive(f"{archive.root}: not a kisi-archive archive")
+            if int(meta.get("schema_version", 0)) > SCHEMA_VERSION:
+                raise NotAnArchive(
+                    f"{archive.root}: written by a newer kisi-archive (schema {meta['schema_version']}); upgrade"
+                )
+        return archive
+
+    def _initialise(self) -> None:
+        self.layout.documents.mkdir(parents=True, exist_ok=True)
+        from datetime import datetime, timezone  # the creation time is metadata, not a decision
+
+        created = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        try:
+            write_once(self.layout.marker, dump_json({"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION, "created_at": created}))
+        except AlreadyExists:
+            pass  # another process created it at the same moment
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The index connection; builds or rebuilds the index when missing or outdated."""
+        if self._conn is None:
+            fresh = not self.layout.index.exists()
+            conn = idx.connect(self.layout.index)
+            if not fresh and idx.schema_of(conn) != idx.INDEX_SCHEMA:
+                conn.close()
+                logger.info("index schema changed: rebuilding it from the snapshot files")
+                self._rebuild_index()
+                conn = idx.connect(self.layout.index)
+                fresh = False
+            self._conn = conn
+            if fresh:
+                idx.create(conn)
+                self._catch_up_all(conn)
+        return self._conn
+
+    # -- reading the files -------------------------------------------------------------
+    def _read_snapshot(self, doc_id: str, version: int) -> dict[str, Any]:
+        path = self.layout.snapshot(doc_id, version)
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise UnknownVersion(f"{doc_id} has no version {version}") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CorruptSnapshot(f"{path}: unreadable JSON ({exc})") from exc
+        if not isinstance(data, dict) or data.get("doc_id") != doc_id or data.get("version") != version:
+            raise CorruptSnapshot(f"{path}: does not hold {doc_id} version {version}")
+        return data
+
+    def _doc_files(self, doc_id: str) -> _DocFiles:
+        versions = self.layout.versions_on_disk(doc_id)
+        snapshots = [self._read_snapshot(doc_id, v) for v in versions]
+        captures, bad = read_lines(self.layout.captures(doc_id))
+        return _DocFiles(doc_id, snapshots, captures, bad)
+
+    def _latest_snapshot(self, doc_id: str) -> dict[str, Any] | None:
+        if not self.layout.document_dir(doc_id).is_dir():
+            return None
+        versions = self.layout.versions_on_disk(doc_id)
+        return self._read_snapshot(doc_id, versions[-1]) if versions else None
+
+    # -- recording ---------------------------------------------------------------------
+    def _identify(self, capture: Capture) -> str:
+        if capture.post_id is not None:
+            return document_id(capture.site, capture.language, capture.post_id, None)
+        # Without a post id, a URL we already know names the document.
+        for url in (capture.canonical_url, capture.final_url, capture.url):
+            if url:
+                row = self.conn.execute("SELECT doc_id FROM aliases WHERE url_key = ?", (normalize_url(url),)).fetchone()
+                if row:
+                    return row["doc_id"]
+        return document_id(capture.site, capture.language, None, capture.canonical_url or capture.final_url)
+
+    def record_capture(self, capture: Capture) -> CaptureResult:
+        """Store a capture: a new version if its content changed, else only mark it seen.
+
+        Example: ``Archive.open("archive", create=True).record_capture(capture)``
+        """
+        doc_id = self._identify(capture)
+        self.layout.document_dir(doc_id).mkdir(parents=True, exist_ok=True)
+        with document_lock(self.layout.document_dir(doc_id)):
+            return self._record_locked(doc_id, capture)
+
+    def _record_locked(self, doc_id: str, capture: Capture) -> CaptureResult:
+        while True:
+            previous = self._latest_snapshot(doc_id)
+            decision = decide(previous, capture)
+            if not decision.store:
+                self._log_capture(doc_id, capture, "unchanged", previous["version"], decision.content_sha256)
+                return CaptureResult(doc_id, "unchanged", previous["version"])
+            version = 1 if previous is None else previous["version"] + 1
+            snapshot = self._snapshot(doc_id, version, capture, decision, previous)
+            try:
+                self._write_version(snapshot, capture.raw_body)
+            except AlreadyExists:
+                # Another writer stored this version first: decide again against it.
+                logger.warning("%s v%d was written concurrently; re-deciding", doc_id, version)
+                continue
+            outcome = "new-document" if version == 1 else "new-version"
+            self._log_capture(doc_id, capture, outcome, version, decision.content_sha256)
+            self._index_version(snapshot.to_json())
+            return CaptureResult(doc_id, outcome, version, decision.changed_fields)
+
+    def mark_seen(self, doc_id: str, *, url: str, fetched_at: str, http_status: int, run_id: str | None, reason: str) -> None:
+        """Record a capture that confirmed the stored content without a body (e.g. HTTP 304)."""
+        latest = self._latest_snapshot(doc_id)
+        if latest is None:
+            raise UnknownDocument(doc_id)
+        append_line(
+            self.layout.captures(doc_id),
+            {"fetched_at": fetched_at, "url": url, "final_url": url, "http_status": http_status,
+             "outcome": reason, "version": latest["version"], "content_sha256": latest["content_sha256"], "run_id": run_id},
+        )
+        with self.conn:
+            idx.touch_document(self.conn, doc_id, fetched_at)
+
+    def _snapshot(self, doc_id: str, version: int, capture: Capture, decision: Any, previous: dict[str, Any] | None) -> Snapshot:
+        raw = None
+        if capture.raw_body:
+            raw = RawRef(
+                path=raw_name(version),
+                sha256=hashlib.sha256(capture.raw_body).hexdigest(),
+                bytes=len(capture.raw_body),
+                content_type=capture.raw_content_type,
+            )
+        return Snapshot(
+            schema_version=SCHEMA_VERSION,
+            doc_id=doc_id,
+            version=version,
+            kind=decision.kind,
+            url=capture.url,
+            final_url=capture.final_url,
+            canonical_url=capture.canonical_url,
+            shortlink=capture.shortlink,
+            post_id=capture.post_id,
+            language=capture.language,
+            site=capture.site,
+            title=capture.title,
+            date_published=capture.date_published,
+            date_modified=capture.date_modified,
+            author=capture.author,
+            categories=list(capture.categories),
+            tags=list(capture.tags),
+            text=capture.text,
+            alternates=dict(sorted(capture.alternates.items())),
+            content_sha256=decision.content_sha256,
+            fetched_at=capture.fetched_at,
+            http_status=capture.http_status,
+            extractor=dict(capture.extractor),
+            raw=raw,
+            previous_version=previous["version"] if previous else None,
+            changed_fields=list(decision.changed_fields),
+            minor=decision.minor,
+            run_id=capture.run_id,
+        )
+
+    def _write_version(self, snapshot: Snapshot, raw_body: bytes) -> None:
+        doc_id, version = snapshot.doc_id, snapshot.version
+        if snapshot.raw is not None:
+            raw_path = self.layout.raw(doc_id, version)
+            # A raw file with no snapshot beside it was left by a crashed writer: it belongs
+            # to no stored version, so replacing it changes nothing that was archived.
+            if self.layout.snapshot(doc_id, version).exists():
+                raise AlreadyExists(str(raw_path))
+            replace_atomically(raw_path, gzip_bytes(raw_body))
+        write_once(self.layout.snapshot(doc_id, version), dump_json(snapshot.to_json()))
+
+    def _log_capture(self, doc_id: str, capture: Capture, outcome: str, version: int, digest: str) -> None:
+        append_line(
+            self.layout.captures(doc_id),
+            {"fetched_at": capture.fetched_at, "url": capture.url, "final_url": capture.final_url,
+             "http_status": capture.http_status, "outcome": outcome, "version": version,
+             "content_sha256": digest, "run_id": capture.run_id},
+        )
+        if outcome == "unchanged":
+            with self.conn:
+                idx.touch_document(self.conn, doc_id, capture.fetched_at)
+
+    def _index_version(self, snapshot: dict[str, Any]) -> None:
+        doc_id = snapshot["doc_id"]
+        captures, _ = read_lines(self.layout.captures(doc_id))
+        with self.conn:
+            idx.put_version(self.conn, idx.version_row(snapshot))
+            idx.put_document(self.conn, idx.document_row(doc_id, snapshot, snapshot["version"], captures))
+            idx.put_aliases(self.conn, doc_id, _alias_keys(snapshot))
+
+    # -- index maintenance ---------------------------------------------------------------
+    def _index_document(self, conn: sqlite3.Connection, files: _DocFiles) -> None:
+        if not files.snapshots:
+            return
+        conn.execute("DELETE FROM versions WHERE doc_id = ?", (files.doc_id,))
+        for snapshot in files.snapshots:
+            idx.put_version(conn, idx.version_row(snapshot))
+            idx.put_aliases(conn, files.doc_id, _alias_keys(snapshot))
+        latest = files.snapshots[-1]
+        idx.put_document(conn, idx.document_row(files.doc_id, latest, latest["version"], files.captures))
+
+    def _catch_up_all(self, conn: sqlite3.Connection) -> int:
+        count = 0
+        with conn:
+            for doc_id in self.layout.document_ids():
+                try:
+                    files = self._doc_files(doc_id)
+                except (CorruptSnapshot, UnknownVersion) as exc:
+                    logger.error("skipping %s: %s", doc_id, exc)
+                    continue
+                self._index_document(conn, files)
+                count += 1
+        return count
+
+    def _rebuild_index(self) -> int:
+        """Build a fresh index beside the old one, then swap it in atomically."""
+        tmp = self.layout.index.with_name(f"{TEMP_PREFIX}{self.layout.index.name}.{os.getpid()}")
+        for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            stale.unlink(missing_ok=True)
+        conn = sqlite3.connect(tmp)
+        conn.row_factory = sqlite3.Row
+        try:
+            idx.create(conn)
+            count = self._catch_up_all(conn)
+        finally:
+            conn.close()
+        for leftover in (Path(f"{self.layout.index}-wal"), Path(f"{self.layout.index}-shm")):
+            leftover.unlink(missing_ok=True)
+        os.replace(tmp, self.layout.index)
+        return count
+
+    def reindex(self) -> int:
+        """Rebuild the SQLite index from the snapshot files; returns the number of documents."""
+        self.close()
+        return self._rebuild_index()
+
+    # -- queries -----------------------------------------------------------------------
+    def list_documents(self) -> list[DocumentSummary]:
+        """Every document, newest publication first."""
+        rows = self.conn.execute(
+            "SELECT * FROM documents ORDER BY COALESCE(date_published, '') DESC, doc_id"
+        ).fetchall()
+        return [_summary(row) for row in rows]
+
+    def resolve(self, ref: str) -> str:
+        """A document id, or any URL of the post (permalink, old URL, shortlink), to its doc_id."""
+        ref = ref.strip()
+        row = self.conn.execute("SELECT doc_id FROM documents WHERE doc_id = ?", (ref,)).fetchone()
+        if row:
+            return row["doc_id"]
+        if "://" in ref:
+            row = self.conn.execute("SELECT doc_id FROM aliases WHERE url_key = ?", (normalize_url(ref),)).fetchone()
+            if row:
+                return row["doc_id"]
+            post_id = shortlink_post_id(ref)
+            if post_id is not None:
+                rows = self.conn.execute("SELECT doc_id FROM documents WHERE post_id = ?", (post_id,)).fetchall()
+                if len(rows) == 1:
+                    return rows[0]["doc_id"]
+        raise UnknownDocument(f"no document matches {ref!r} (try `kisi-archive list` for ids and URLs)")
+
+    def versions(self, doc_id: str) -> list[VersionSummary]:
+        rows = self.conn.execute("SELECT * FROM versions WHERE doc_id = ? ORDER BY version", (doc_id,)).fetchall()
+        if not rows:
+            raise UnknownDocument(f"no document {doc_id!r}")
+        return [
+            VersionSummary(
+                doc_id=row["doc_id"], version=row["version"], kind=row["kind"], fetched_at=row["fetched_at"],
+                content_sha256=row["content_sha256"], changed_fields=json.loads(row["changed_fields"]),
+                minor=bool(row["minor"]), url=row["url"], title=row["title"],
+            )
+            for row in rows
+        ]
+
+    def get(self, doc_id: str, version: int | None = None) -> Snapshot:
+        """One snapshot (the latest when `version` is None), read from its JSON file."""
+        if version is None:
+            latest = self._latest_snapshot(doc_id)
+            if latest is None:
+                raise UnknownDocument(f"no document {doc_id!r}")
+            return Snapshot.from_json(latest)
+        if not self.layout.document_dir(doc_id).is_dir():
+            raise UnknownDocument(f"no document {doc_id!r}")
+        return Snapshot.from_json(self._read_snapshot(doc_id, version))
+
+    def raw_body(self, doc_id: str, version: int) -> bytes:
+        return gzip.decompress(self.layout.raw(doc_id, version).read_bytes())
+
+    def captures(self, doc_id: str) -> list[dict[str, Any]]:
+        return read_lines(self.layout.captures(doc_id))[0]
+
+    def iter_snapshots(self) -> Iterator[dict[str, Any]]:
+        for doc_id in self.layout.document_ids():
+            for version in self.layout.versions_on_disk(doc_id):
+                yield self._read_snapshot(doc_id, version)
+
+    # -- verify ------------------------------------------------------------------------
+    def verify(self) -> VerifyReport:
+        """Check every snapshot against its hashes, and the index against the files.
+
+        An index that lags behind the files (a crash between the two writes) is caught up
+        and reported under `repaired`; any contradiction is an error.
+        """
+        report = VerifyReport()
+        disk: dict[str, _DocFiles] = {}
+        for doc_id in self.layout.document_ids():
+            files = self._verify_document(doc_id, report)
+            if files is not None:
+                disk[doc_id] = files
+        self._verify_index(disk, report)
+        return report
+
+    def _verify_document(self, doc_id: str, report: VerifyReport) -> _DocFiles | None:
+        folder = self.layout.document_dir(doc_id)
+        for leftover in folder.glob(f"{TEMP_PREFIX}*"):
+            report.warnings.append(f"{leftover}: temporary file left by an interrupted write (harmless)")
+        versions = self.layout.versions_on_disk(doc_id)
+        if versions != list(range(1, len(versions) + 1)):
+            report.errors.append(f"{doc_id}: versions on disk are {versions}, expected 1..{len(versions)}")
+        snapshots = []
+        for version in versions:
+            try:
+                snapshot = self._read_snapshot(doc_id, version)
+            except CorruptSnapshot as exc:
+                report.errors.append(str(exc))
+                continue
+            report.versions += 1
+            self._verify_snapshot(snapshot, report)
+            snapshots.append(snapshot)
+        captures, bad = read_lines(self.layout.captures(doc_id))
+        if bad:
+            report.warnings.append(f"{doc_id}: {bad} unreadable line(s) in {self.layout.captures(doc_id).name} (torn write)")
+        if not versions:
+            report.warnings.append(f"{doc_id}: folder holds no version (interrupted first write)")
+            return None
+        report.documents += 1
+        return _DocFiles(doc_id, snapshots, captures, bad)
+
+    def _verify_snapshot(self, snapshot: dict[str, Any], report: VerifyReport) -> None:
+        doc_id, version = snapshot["doc_id"], snapshot["version"]
+        where = f"{doc_id} v{version}"
+        if snapshot.get("schema_version") != SCHEMA_VERSION:
+            report.errors.append(f"{where}: unknown schema_version {snapshot.get('schema_version')!r}")
+        if content_sha256(content_of(snapshot)) != snapshot.get("content_sha256"):
+            report.errors.append(f"{where}: content does not match content_sha256 (file altered)")
+        raw = snapshot.get("raw")
+        if raw:
+            path = self.layout.document_dir(doc_id) / raw["path"]
+            try:
+                body = gzip.decompress(path.read_bytes())
+            except (OSError, EOFError) as exc:
+                report.errors.append(f"{where}: raw body {path.name} unreadable ({exc})")
+                return
+            if hashlib.sha256(body).hexdigest() != raw["sha256"]:
+                report.errors.append(f"{where}: raw body {path.name} does not match its sha256")
+
+    def _verify_index(self, disk: dict[str, _DocFiles], report: VerifyReport) -> None:
+        if not self.layout.index.exists():
+            report.repaired.append("index was missing: rebuilt from the files")
+            self.reindex()
+            return
+        conn = self.conn
+        indexed = {row["doc_id"]: row for row in conn.execute("SELECT * FROM documents")}
+        version_rows = {
+            (row["doc_id"], row["version"]): row for row in conn.execute("SELECT * FROM versions")
+        }
+        for doc_id in sorted(set(indexed) - set(disk)):
+            report.errors.append(f"{doc_id}: in the index but its files are missing")
+        lagging = []
+        for doc_id, files in disk.items():
+            for snapshot in files.snapshots:
+                row = version_rows.get((doc_id, snapshot["version"]))
+                if row is None:
+                    lagging.append(doc_id)
+                elif row["content_sha256"] != snapshot["content_sha256"]:
+                    report.errors.append(f"{doc_id} v{snapshot['version']}: index hash differs from the file")
+            indexed_versions = sum(1 for key in version_rows if key[0] == doc_id)
+            if indexed_versions > len(files.snapshots):
+                report.errors.append(f"{doc_id}: index lists {indexed_versions} versions, files hold {len(files.snapshots)}")
+            doc_row = indexed.get(doc_id)
+            expected = idx.document_row(doc_id, files.snapshots[-1], files.snapshots[-1]["version"], files.captures) if files.snapshots else None
+            if doc_row is None or (expected and (doc_row["last_seen"] or "") < (expected["last_seen"] or "")):
+                lagging.append(doc_id)
+        if lagging:
+            with conn:
+                for doc_id in sorted(set(lagging)):
+                    self._index_document(conn, disk[doc_id])
+            report.repaired.append(f"index lagged behind the files for {len(set(lagging))} document(s): caught up")
+
+
+def _alias_keys(snapshot: dict[str, Any]) -> set[str]:
+    urls = (snapshot.get(name) for name in ("url", "final_url", "canonical_url", "shortlink"))
+    return {normalize_url(url) for url in urls if url}
+
+
+def _summary(row: sqlite3.Row) -> DocumentSummary:
+    return DocumentSummary(
+        doc_id=row["doc_id"], site=row["site"], post_id=row["post_id"], language=row["language"],
+        url=row["url"], title=row["title"], date_published=row["date_published"], versions=row["versions"],
+        first_seen=row["first_seen"], last_seen=row["last_seen"], status=row["status"],
+    )
+
+
+__all__ = ["Archive", "VerifyReport", "document_id", "VERSIONED_FIELDS"]
