@@ -116,7 +116,10 @@ def to_utc_iso(value: str | None) -> str | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    try:
+        return parsed.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    except (OverflowError, ValueError):  # e.g. year 9999 with a negative offset
+        return None
 
 
 # --------------------------------------------------------------------------- URLs
@@ -193,8 +196,9 @@ def is_post_candidate(url: str, site_base: str) -> bool:
     feeds, tag/category/author archives, ``/page/N/``, date archives (``/2024/``, ``/2024/03/``,
     ``/2024/03/05/``, also under a language prefix), attachments, uploads and other files by
     extension, comment links (``?replytocom=``, ``#comments``), search and other query-driven
-    archives, the home page (of a language too). ``/?p=ID`` shortlinks are accepted. A relative
-    ``url`` is resolved against ``site_base``.
+    archives, the home page (of a language too) and ``site_base``'s own path (pass the site or
+    language root, or the listing page being parsed). ``/?p=ID`` shortlinks are accepted. A
+    relative ``url`` is resolved against ``site_base``. Never raises.
     """
     try:
         url = urljoin(site_base, url.strip())
@@ -219,8 +223,8 @@ def is_post_candidate(url: str, site_base: str) -> bool:
     last = segments[-1]
     if last in _NON_POST_LAST or _WP_DIRS & set(segments) or "attachment" in segments:
         return False
-    if (last.startswith("wp-") and "." in last) or last == "xmlrpc.php" or (last.endswith(".php") and last != "index.php"):
-        return False
+    if last.endswith(".php") or (last.startswith("wp-") and "." in last):
+        return False  # wp-login.php, xmlrpc.php, wp-sitemap.xml …; "index.php" was popped above
     if "." in last and last.rsplit(".", 1)[1] in _FILE_EXTENSIONS:
         return False
     if "feed" in segments:
@@ -276,7 +280,8 @@ def _has_class(name: str) -> str:
 
 
 def _has_rel(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(translate(@rel, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')), ' '), ' {name} ')"
+    lowered = "translate(@rel, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+    return f"contains(concat(' ', normalize-space({lowered}), ' '), ' {name} ')"
 
 
 # The main loop's items: classic themes print <article class="post-12 post type-post … hentry">,
@@ -295,6 +300,8 @@ _TITLE_LINK = etree.XPath(
     "/descendant-or-self::a[@href]"
 )
 _BOOKMARK_LINK = etree.XPath(f".//a[@href][{_has_rel('bookmark')}]")
+# Last resort for themes whose title is not a link: the_content()'s "Continue reading" link.
+_MORE_LINK = etree.XPath(f".//a[@href][{_has_class('more-link')}]")
 # In order of trust: core's paginate_links(), the Query Pagination block, the SEO plugins'
 # <link rel="next">, the_posts_navigation()'s "Older posts" of older themes, any rel="next".
 _NEXT_LINKS = (
@@ -320,10 +327,12 @@ def parse_category_listing(html: str, page_url: str) -> Listing:
 
     Only the main loop counts: ``article`` (or ``.post``/``.hentry``) elements inside
     main/#content/#primary (the whole page if the theme has none of those), minus anything inside
-    sidebars, widgets, menus and footers. Each contributes its ``.entry-title a`` link, or its
-    first ``a[rel=bookmark]``. Links are made absolute against ``page_url`` (or ``<base href>``),
-    stripped of fragments, and kept only if ``is_post_candidate``; duplicates (by
-    ``normalize_url``) keep their first position. Never raises on malformed HTML.
+    sidebars, widgets, menus and footers. Each contributes its ``.entry-title a`` link, else its
+    first ``a[rel=bookmark]``, else its "Continue reading" ``a.more-link``. Links are made
+    absolute against ``page_url`` (or ``<base href>``), stripped of fragments, made safe to
+    request (raw Cyrillic escaped, existing escapes kept as they are), and kept only if
+    ``is_post_candidate``; duplicates (by ``normalize_url``) keep their first position.
+    Never raises on malformed HTML.
     """
     root = _parse_html(html)
     if root is None:
@@ -381,7 +390,7 @@ def _inside_container(element: Any) -> bool:
 
 
 def _item_link(item: Any, base: str, page_url: str) -> str | None:
-    for query in (_TITLE_LINK, _BOOKMARK_LINK):
+    for query in (_TITLE_LINK, _BOOKMARK_LINK, _MORE_LINK):
         for anchor in query(item):
             if _TAXONOMY_RELS.intersection((anchor.get("rel") or "").lower().split()):
                 continue
