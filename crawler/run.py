@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         args.log.parent.mkdir(parents=True, exist_ok=True)
         settings["LOG_FILE"] = str(args.log)
         settings["LOG_FILE_APPEND"] = True
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     if args.log:
         # The full log goes to the file; the terminal gets warnings and errors only.
         console = logging.StreamHandler(sys.stderr)

@@ -12,7 +12,7 @@ import secrets
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -67,6 +67,7 @@ def run_crawl(config: Config, *, trigger: str = "manual", progress: bool = False
               time_limit: float | None = None, now: Callable[[], datetime] = utc_now,
               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None) -> RunResult:
     """Crawl once in a child process; record the run; return its record and exit code."""
+    config = replace(config, archive_dir=config.archive_dir.resolve())
     Archive.open(config.archive_dir, create=True).close()
     ledger = Ledger(config.archive_dir)
     started = now()
@@ -80,7 +81,7 @@ def run_crawl(config: Config, *, trigger: str = "manual", progress: bool = False
     argv = crawl_argv(sys.executable, config_path=config_path, summary_path=summary_path, run_id=run_id,
                       log_path=log_path, progress=progress)
     logger.info("run %s started (%s)", run_id, trigger)
-    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, cwd=_project_root())
+    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
     if on_start is not None:
         on_start(child)
     limit = time_limit if time_limit is not None else config.crawl_time_limit
@@ -137,7 +138,3 @@ def _counts_line(counts: dict[str, int]) -> str:
     keys = ("discovered", "fetched", "new_documents", "new_versions", "unchanged", "errors")
     return " ".join(f"{key}={counts.get(key, 0)}" for key in keys)
 
-
-def _project_root() -> str:
-    # The child imports crawler/, storage/, scheduler/: run it where they are importable.
-    return str(Path(__file__).resolve().parent.parent)

@@ -49,8 +49,10 @@ def content_of(record: Any) -> dict[str, Any]:
 
 
 def content_sha256(content: Mapping[str, Any]) -> str:
-    """Hash of the versioned fields: canonical JSON (sorted keys, UTF-8)."""
-    payload = json.dumps({k: content.get(k) for k in VERSIONED_FIELDS}, sort_keys=True, ensure_ascii=False)
+    """Hash of the versioned fields: canonical JSON (sorted keys, compact, UTF-8)."""
+    # Compact separators so `jq -jcS '{...}' | sha256sum` reproduces it (docs/archive-format.md).
+    payload = json.dumps({k: content.get(k) for k in VERSIONED_FIELDS}, sort_keys=True, ensure_ascii=False,
+                         separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
