@@ -15,6 +15,9 @@ How a page is read:
 4. Page furniture (title, byline, category and tag lists) is pruned and trafilatura extracts
    the text, favouring precision, with the lowered size minimums of ``trafilatura.cfg``.
    When it still returns nothing, the text of ``.entry-content`` is used, with a warning.
+   Archive pages are the exception: trafilatura keeps one excerpt of a listing, so their
+   text is the pruned listing itself (post titles and excerpts), and no categories, tags,
+   dates or author are taken from the posts they happen to list.
 5. The text is normalized: NFC, one paragraph per line joined by "\\n", whitespace collapsed,
    no empty lines, no leading title or breadcrumb line, no view-counter lines.
 
@@ -57,6 +60,7 @@ _DATE_PARAMS = {"original_date": True, "extensive_search": False, "max_date": "2
 WARN_EMPTY = "empty-html"
 WARN_NOT_HTML = "not-html"
 WARN_UNPARSEABLE = "unparseable-html"
+WARN_TRUNCATED = "html-nested-too-deep: truncated"
 WARN_FALLBACK = "text-below-trafilatura-minimum: used fallback"
 WARN_SHORTER = "text-much-shorter-than-entry-content"
 WARN_NO_TEXT = "no-text"
@@ -116,6 +120,8 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     """
     if not body:
         return ""
+    if isinstance(content_type, bytes):  # Scrapy's header values are bytes
+        content_type = content_type.decode("latin-1")
     _, text = html_to_unicode(content_type, body, default_encoding="utf-8", auto_detect_fun=_sniff_encoding)
     return text
 
@@ -131,9 +137,15 @@ def _sniff_encoding(body: bytes) -> str:
 
 def extract_page(html: str, url: str, link_header: str | None = None) -> ExtractedPage:
     """Extract the main text and metadata of a WordPress page. Pure and deterministic;
-    never raises: an empty, garbage or broken page gives text "" and a warning."""
+    never raises: an empty, garbage or broken page gives text "" and a warning.
+
+    ``url`` is the final URL of the response (relative links resolve against it);
+    ``link_header`` the HTTP Link header, several headers joined with ", " (bytes accepted).
+    """
     try:
-        return _extract_page(html, url, link_header)
+        if isinstance(link_header, bytes):
+            link_header = link_header.decode("latin-1")
+        return _extract_page(html or "", url or "", link_header)
     except Exception as err:  # one bad page must never stop a crawl
         logger.error("extraction failed for %s: %r", url, err, exc_info=True)
         return _page_without_document(url, link_header, (f"{WARN_ERROR}: {type(err).__name__}",))
@@ -169,11 +181,11 @@ def _extract_page(html: str, url: str, link_header: str | None) -> ExtractedPage
         return _page_without_document(url, link_header, (WARN_EMPTY,))
     if not dom.looks_like_html(html):
         return _page_without_document(url, link_header, (WARN_NOT_HTML,))
-    root = dom.parse_html(html)
+    root, truncated = dom.parse_html(html)
     if root is None:
         return _page_without_document(url, link_header, (WARN_UNPARSEABLE,))
 
-    warnings: list[str] = []
+    warnings: list[str] = [WARN_TRUNCATED] if truncated else []
     base = meta.base_url(root, url)
     classes = dom.body_classes(root)
     kind = dom.page_kind(classes)
@@ -203,14 +215,23 @@ def _extract_page(html: str, url: str, link_header: str | None) -> ExtractedPage
     title = meta.title(root, meta_body, not single, ld) or _clean_attr(document, "title")
     if title:
         titles.insert(0, title)
-    text = _main_text(document, text_doc, titles, warnings)
+    if kind == dom.PAGE_ARCHIVE:
+        # trafilatura looks for one article and keeps a single excerpt of a listing: the
+        # listing's own text (titles and excerpts, chrome pruned) is the faithful one
+        text = normalize_text(block_text(text_doc.find("body")), titles)
+    else:
+        text = _main_text(document, text_doc, titles, warnings)
 
+    modified = meta.date_modified(root, post, ld)
     published = meta.date_published(root, post, ld)
     if published is None and single:
-        published = meta.normalize_date(_clean_attr(document, "date"))
-    if not categories and not tags:
+        published = _fallback_date(document, modified)
+    if single and not categories and not tags:
         categories = _dedup(getattr(document, "categories", None) or ())
         tags = tuple(t for t in _dedup(getattr(document, "tags", None) or ()) if t not in categories)
+    elif not single:
+        # a listing's terms are those of the posts it happens to show now, not its own
+        categories, tags = (), ()
 
     if not text:
         warnings.append(WARN_NO_TEXT)
@@ -225,7 +246,7 @@ def _extract_page(html: str, url: str, link_header: str | None) -> ExtractedPage
         language=meta.language(root, found_alternates, canonical, url)
         or meta.language_code(_clean_attr(document, "language")),
         date_published=published,
-        date_modified=meta.date_modified(root, post, ld),
+        date_modified=modified,
         author=meta.author(root, post, ld) or (_clean_attr(document, "author") if single else None),
         categories=categories,
         tags=tags,
@@ -325,6 +346,15 @@ def normalize_text(text: str, titles: list[str] | tuple[str, ...] = ()) -> str:
 
 def _title_key(value: str) -> str:
     return " ".join(value.casefold().split()).strip(" .:;!?–—-")
+
+
+def _fallback_date(document: object, modified: str | None) -> str | None:
+    """trafilatura's (htmldate's) publication date, unless it is only the modification day:
+    htmldate falls back to article:modified_time when it finds no publication date."""
+    found = meta.normalize_date(_clean_attr(document, "date"))
+    if found and modified and modified.startswith(found):
+        return None
+    return found
 
 
 def _clean_attr(document: object, name: str) -> str | None:

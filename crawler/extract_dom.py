@@ -83,7 +83,7 @@ CHROME_XPATHS = _xpaths(
     f"//*[{has_class('entry-meta', 'post-meta', 'posted-on', 'byline', 'entry-date', 'wp-block-post-date', 'wp-block-post-author', 'wp-block-post-author-name')}]",
     f"//*[{has_class('cat-links', 'tags-links', 'tag-links', 'post-categories', 'entry-categories', 'post-tags', 'entry-tags', 'wp-block-post-terms')}]",
     "//footer[not(ancestor::blockquote) and not(ancestor::figure)]",
-    f"//*[{has_class('entry-footer', 'post-footer')}]",
+    f"//*[{has_class('entry-footer', 'post-footer', 'more-link', 'read-more')}]",
     "//aside",
 )
 # The post title, kept out of the text so it is not duplicated there (posts and pages only:
@@ -100,17 +100,19 @@ def looks_like_html(html: str) -> bool:
     return bool(_MARKUP.search(html[:100_000]))
 
 
-def parse_html(html: str) -> HtmlElement | None:
-    """Parse an HTML string into a document tree, or None when there is nothing to parse.
+def parse_html(html: str) -> tuple[HtmlElement | None, bool]:
+    """Parse an HTML string into a document tree, or None when there is nothing to parse;
+    the flag says whether libxml2 cut the document at its nesting limit (256 levels).
 
     Never raises: control characters and lone surrogates are dropped, an XML declaration is
-    ignored, and libxml2's recovery mode repairs unclosed tags.
+    ignored, and libxml2's recovery mode repairs unclosed tags. The nesting limit is kept
+    on purpose: it bounds the recursion of everything downstream.
     """
     if not html or not html.strip():
-        return None
+        return None, False
     cleaned = _XML_DECLARATION.sub("", _BAD_CHARS.sub("", html), count=1)
     if not cleaned.strip():
-        return None
+        return None, False
     # bytes plus an explicit encoding: libxml2 then ignores any <meta charset> in the string,
     # which describes the bytes on the wire, not this already-decoded text
     parser = HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, recover=True)
@@ -118,10 +120,11 @@ def parse_html(html: str) -> HtmlElement | None:
         root = document_fromstring(cleaned.encode("utf-8"), parser=parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as err:
         logger.debug("unparseable HTML: %s", err)
-        return None
+        return None, False
     if root is None or not isinstance(root, HtmlElement):
-        return None
-    return root
+        return None, False
+    truncated = any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
+    return root, truncated
 
 
 def body_classes(root: HtmlElement) -> tuple[str, ...]:

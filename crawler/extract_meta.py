@@ -382,7 +382,11 @@ def post_titles(container: HtmlElement | None) -> list[str]:
 
 
 def terms(container: HtmlElement | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    "(categories, tags) from rel~=category and rel~=tag links, in page order, de-duplicated."
+    """(categories, tags) from rel~=category and rel~=tag links, in page order, de-duplicated.
+
+    Classic themes emit rel="category tag" for categories and rel="tag" for tags; block themes
+    (wp-block-post-terms) emit rel="tag" for both inside a taxonomy-category or
+    taxonomy-post_tag wrapper. Links of other taxonomies are left out."""
     categories: dict[str, None] = {}
     tags: dict[str, None] = {}
     if container is None:
@@ -390,10 +394,21 @@ def terms(container: HtmlElement | None) -> tuple[tuple[str, ...], tuple[str, ..
     for link in container.iter("a"):
         rels = rel_tokens(link)
         name = element_text(link)
-        if not name:
+        if not name or not rels & {"category", "tag"}:
             continue
-        if "category" in rels:
+        # block themes list every taxonomy with rel="tag"; the wrapper names the taxonomy
+        taxonomy = _taxonomy(link)
+        if taxonomy == "category" or (taxonomy is None and "category" in rels):
             categories.setdefault(name)
-        elif "tag" in rels:
+        elif taxonomy in (None, "post_tag"):
             tags.setdefault(name)
     return tuple(categories), tuple(tags)
+
+
+def _taxonomy(link: HtmlElement) -> str | None:
+    "The taxonomy named by an enclosing block-theme wrapper (class taxonomy-<name>), if any."
+    for ancestor in link.iterancestors():
+        for token in (ancestor.get("class") or "").split():
+            if token.startswith("taxonomy-"):
+                return token[len("taxonomy-") :]
+    return None
