@@ -50,6 +50,13 @@ def summarize(spider: EventsSpider, stats: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class OneLine(logging.Formatter):
+    """A formatter that never prints tracebacks."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname}: {record.getMessage()}"
+
+
 class Progress:
     """A one-line progress display on a terminal, refreshed every second."""
 
@@ -83,9 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     process = CrawlerProcess(settings)
     if args.log:
         # The full log goes to the file; the terminal gets warnings and errors only.
+        # Only our own one-line messages: Scrapy's tracebacks stay in the log file.
         console = logging.StreamHandler(sys.stderr)
         console.setLevel(logging.WARNING)
-        console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        console.setFormatter(OneLine())
+        console.addFilter(lambda record: record.name.split(".")[0] in ("crawler", "storage"))
         logging.getLogger().addHandler(console)
     crawler = process.create_crawler(EventsSpider)
     process.crawl(crawler)

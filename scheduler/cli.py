@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,7 +19,7 @@ import click
 from storage import Archive, StorageError
 
 from . import __version__, exit_codes
-from .config import Config, ConfigError, load_config
+from .config import Config, ConfigError, Section, load_config
 
 logger = logging.getLogger("kisi_archive")
 
@@ -117,7 +118,7 @@ def crawl(archive_dir: Path | None, config_file: Path | None, site: str | None, 
 def report_run(config: Config, record: Any, as_json: bool) -> None:
     if as_json:
         emit_json(record.to_json())
-    else:
+    elif record.outcome == "completed" or record.counts.get("discovered"):
         counts = record.counts
         click.echo(f"Crawl {record.outcome} (run {record.run_id})")
         for label, key in (("posts discovered", "discovered"), ("fetched", "fetched"),
@@ -128,11 +129,13 @@ def report_run(config: Config, record: Any, as_json: bool) -> None:
         if sources:
             click.echo("  sources          " + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))
         click.echo(f"Archive: {config.archive_dir}   Log: {record.log_path}")
-    if record.outcome != "completed":
-        click.echo(f"error: {record.reason}", err=True)
-        if record.reason and any(KISI_HOST in s.url for s in config.sections) and "unreachable" in record.reason:
-            click.echo("kisi.kz cannot be reached from this machine; run `kisi-archive demo` to see the whole "
-                       "loop offline on a bundled fixture site.", err=True)
+    if record.outcome == "completed":
+        return
+    if record.reason and "unreachable" in record.reason and any(KISI_HOST in s.url for s in config.sections):
+        click.echo("error: kisi.kz cannot be reached from this machine; run `kisi-archive demo` to see the "
+                   f"whole loop offline on a bundled fixture site (log: {record.log_path})", err=True)
+    else:
+        click.echo(f"error: {record.reason} (log: {record.log_path})", err=True)
 
 
 # -- list / show / history -----------------------------------------------------------------
@@ -294,8 +297,9 @@ def demo(archive_dir: Path | None) -> None:
         default_state().save(state_path)
         with SiteProcess(state_path, log_path) as site:
             click.echo(f"Fixture site serving at {site.url}; crawling it into {target}", err=True)
-            config = load_config(flags={"archive_dir": target, "site": f"{site.url}/en/", "category": "events",
-                                        "download_delay": 0.0})
+            # Two sections, as a config file would declare them: English and Russian events.
+            config = replace(load_config(flags={"archive_dir": target, "download_delay": 0.0}),
+                             sections=(Section(f"{site.url}/en/", "events", "en"), Section(f"{site.url}/", "sobytiya", "ru")))
             result = run_crawl(config, trigger="demo", progress=sys.stderr.isatty())
         report_run(config, result.record, False)
         click.echo("")

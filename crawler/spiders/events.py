@@ -19,6 +19,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError, DNSLookupError, TCPTimedOutError, TimeoutError as TxTimeoutError
+
+try:  # Scrapy >= 2.14 wraps connection failures in its own exceptions
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
+    _SCRAPY_UNREACHABLE: tuple[type[BaseException], ...] = (
+        CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError)
+except ImportError:  # pragma: no cover
+    _SCRAPY_UNREACHABLE = ()
 from twisted.python.failure import Failure
 
 from crawler.discovery import DiscoveryError, category_feed_url, category_listing_url, is_post_candidate, parse_category_listing, parse_feed
@@ -28,7 +35,7 @@ from storage.urls import normalize_url, site_key
 
 logger = logging.getLogger(__name__)
 
-UNREACHABLE = (DNSLookupError, ConnectError, TCPTimedOutError, TxTimeoutError)
+UNREACHABLE = (DNSLookupError, ConnectError, TCPTimedOutError, TxTimeoutError, *_SCRAPY_UNREACHABLE)
 
 
 def utc_now() -> str:
@@ -53,6 +60,7 @@ class EventsSpider(scrapy.Spider):
         self.counts: Counter[str] = Counter()
         self.source_counts: Counter[str] = Counter()  # "feed:<section>" -> posts named
         self.section_state: dict[str, str] = {}  # section label -> ok / not-found / unreachable / forbidden
+        self.section_detail: dict[str, str] = {}  # section label -> why its listing failed
         self._requested: set[str] = set()  # normalized post URLs already requested
         self._captured_ids: set[tuple[str, int]] = set()
 
@@ -112,8 +120,10 @@ class EventsSpider(scrapy.Spider):
             return
         reason = _describe(failure)
         if page == 1:
+            # The run's one-line failure reason reports this; the log keeps the detail.
             self.section_state[label] = _section_failure(failure)
-            logger.error("cannot read the category listing %s: %s", request.url, reason)
+            logger.info("cannot read the category listing %s: %s", request.url, reason)
+            self.section_detail[label] = reason
         else:
             logger.error("listing page %s failed: %s", request.url, reason)
         self.counts["errors"] += 1
@@ -132,7 +142,7 @@ class EventsSpider(scrapy.Spider):
             yield from self._post_request(entry.url, section, source="feed")
 
     def feed_failed(self, failure: Failure) -> None:
-        logger.warning("feed %s unavailable: %s", failure.request.url, _describe(failure))
+        logger.info("feed %s unavailable: %s", failure.request.url, _describe(failure))
         self.counts["source_errors"] += 1
 
     def _post_request(self, url: str, section: dict[str, Any], *, source: str,
@@ -151,24 +161,25 @@ class EventsSpider(scrapy.Spider):
     # -- posts ---------------------------------------------------------------------------
     def parse_post(self, response: Response) -> Iterable[Any]:
         section = response.meta["section"]
+        if not response.body.strip():
+            self._page_error(response.url, f"empty body (HTTP {response.status})")
+            return
         if not isinstance(response, TextResponse) and b"<html" not in response.body[:2048].lower():
             self._page_error(response.url, f"not an HTML page ({response.headers.get('Content-Type', b'').decode('latin-1')})")
             return
         self.counts["fetched"] += 1
-        html = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1") or None)
-        link_header = response.headers.get("Link", b"").decode("latin-1") or None
-        page = extract_page(html, response.url, link_header)
+        page = extract_page(_text(response), response.url, _link_header(response))
         translation_of = response.meta.get("translation_of")
-        if page.page_kind != "post":
-            self._page_error(response.url, f"not a single post (page kind {page.page_kind!r})", count=False)
+        if page.page_kind in ("page", "archive"):
+            logger.info("page skipped: %s: not a single post (page kind %r)", response.url, page.page_kind)
             self.counts["skipped_not_post"] += 1
+            return
+        if not page.text.strip():
+            self._page_error(response.url, "nothing extractable (empty main text; " + ", ".join(page.warnings) + ")")
             return
         if translation_of is None and not self._in_category(response, section):
             logger.info("skipped %s: not in category %r", response.url, section["category"])
             self.counts["skipped_other_category"] += 1
-            return
-        if not page.text.strip():
-            self._page_error(response.url, "nothing extractable (empty main text)")
             return
         site = site_key(section["url"])
         if page.post_id is not None:
@@ -218,12 +229,9 @@ class EventsSpider(scrapy.Spider):
     def post_failed(self, failure: Failure) -> None:
         self._page_error(failure.request.url, _describe(failure))
 
-    def _page_error(self, url: str, reason: str, *, count: bool = True) -> None:
-        if count:
-            self.counts["errors"] += 1
-            logger.error("page failed: %s: %s", url, reason)
-        else:
-            logger.info("page skipped: %s: %s", url, reason)
+    def _page_error(self, url: str, reason: str) -> None:
+        self.counts["errors"] += 1
+        logger.error("page failed: %s: %s", url, reason)
 
     # -- end -----------------------------------------------------------------------------
     def failure_reason(self) -> str | None:
@@ -235,10 +243,16 @@ class EventsSpider(scrapy.Spider):
         if all(state == "forbidden" for state in states):
             return f"robots.txt forbids crawling {labels}"
         if all(state == "unreachable" for state in states):
-            return f"site unreachable ({labels})"
+            detail = next(iter(self.section_detail.values()), "")
+            return f"site unreachable ({labels}: {detail})"
         if all(state == "not-found" for state in states):
             return f"category not found: {labels} answered 404"
         return f"site could not be crawled ({', '.join(f'{k}: {v}' for k, v in self.section_state.items())})"
+
+
+def _link_header(response: Response) -> str | None:
+    values = [v.decode("latin-1") for v in response.headers.getlist("Link")]
+    return ", ".join(values) or None
 
 
 def _text(response: Response) -> str:
