@@ -1,0 +1,106 @@
+"""Commands that crawl: `crawl` (one run) and `demo` (the whole loop offline)."""
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from storage import Archive
+
+from .cli_common import archive_options, clip, emit_json, json_option, resolve_config
+from .config import Config, Section, load_config
+
+KISI_HOST = "kisi.kz"
+
+
+@click.command()
+@archive_options
+@click.option("--site", help="Base URL of a WordPress site (e.g. https://example.org/en/) [env KISI_SITE].")
+@click.option("--category", help="Category slug to archive on --site (default: events) [env KISI_CATEGORY].")
+@click.option("--contact", help="Contact URL or e-mail for the User-Agent [env KISI_CONTACT].")
+@click.option("--delay", "download_delay", type=float, help="Seconds between requests (default 1.0).")
+@json_option
+def crawl(archive_dir: Path | None, config_file: Path | None, site: str | None, category: str | None,
+          contact: str | None, download_delay: float | None, as_json: bool) -> None:
+    """Crawl once: discover the category's posts, store new and changed versions.
+
+    Exits 0 when the crawl completed (page errors are counted, not fatal), 3 when the
+    site could not be crawled at all (unreachable, robots.txt forbids it, category not found).
+
+    \b
+    Examples:
+      kisi-archive crawl
+      kisi-archive crawl --site https://example.org/ --category events --archive ./example-archive
+    """
+    from .runs import run_crawl
+
+    config = resolve_config(config_file, archive_dir=archive_dir, site=site, category=category, contact=contact,
+                            download_delay=download_delay)
+    result = run_crawl(config, trigger="manual", progress=sys.stderr.isatty() and not as_json)
+    report_run(config, result.record, as_json)
+    sys.exit(result.exit_code)
+
+
+def report_run(config: Config, record: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(record.to_json())
+    elif record.outcome == "completed" or record.counts.get("discovered"):
+        counts = record.counts
+        click.echo(f"Crawl {record.outcome} (run {record.run_id})")
+        for label, key in (("posts discovered", "discovered"), ("fetched", "fetched"),
+                           ("new documents", "new_documents"), ("new versions", "new_versions"),
+                           ("unchanged", "unchanged"), ("errors", "errors")):
+            click.echo(f"  {label:<17}{counts.get(key, 0):>6}")
+        sources = (record.sources or {}).get("sources") or {}
+        if sources:
+            click.echo("  sources          " + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))
+        click.echo(f"Archive: {config.archive_dir}   Log: {record.log_path}")
+    if record.outcome == "completed":
+        return
+    if record.reason and "unreachable" in record.reason and any(KISI_HOST in s.url for s in config.sections):
+        click.echo("error: kisi.kz cannot be reached from this machine; run `kisi-archive demo` to see the "
+                   f"whole loop offline on a bundled fixture site (log: {record.log_path})", err=True)
+    else:
+        click.echo(f"error: {record.reason} (log: {record.log_path})", err=True)
+
+
+@click.command()
+@click.option("--archive", "archive_dir", type=click.Path(path_type=Path), default=None,
+              help="Keep the demo archive here (default: a temporary directory, deleted afterwards).")
+def demo(archive_dir: Path | None) -> None:
+    """See the whole loop offline: serve the bundled fixture site on 127.0.0.1, crawl it, list it.
+
+    \b
+    Example:
+      kisi-archive demo --archive /tmp/demo-archive && kisi-archive list --archive /tmp/demo-archive
+    """
+    import tempfile
+
+    from .demo_site import SiteProcess, default_state
+    from .runs import run_crawl
+
+    with tempfile.TemporaryDirectory(prefix="kisi-demo-") as tmp:
+        target = archive_dir or Path(tmp) / "archive"
+        state_path, log_path = Path(tmp) / "site.json", Path(tmp) / "requests.log"
+        default_state().save(state_path)
+        with SiteProcess(state_path, log_path) as site:
+            click.echo(f"Fixture site serving at {site.url}; crawling it into {target}", err=True)
+            # Two sections, as a config file would declare them: English and Russian events.
+            config = replace(load_config(flags={"archive_dir": target, "download_delay": 0.0}),
+                             sections=(Section(f"{site.url}/en/", "events", "en"), Section(f"{site.url}/", "sobytiya", "ru")))
+            result = run_crawl(config, trigger="demo", progress=sys.stderr.isatty())
+        report_run(config, result.record, False)
+        click.echo("")
+        with Archive.open(target) as archive:
+            for d in archive.list_documents():
+                click.echo(f"{d.doc_id:<24} {d.language or '-':<3} {(d.date_published or '')[:10]:<10} "
+                           f"v{d.versions}  {clip(d.title or '', 70)}")
+        if archive_dir is None:
+            click.echo("(demo archive deleted; pass --archive DIR to keep it)", err=True)
+    sys.exit(result.exit_code)
+
+
+COMMANDS = [crawl, demo]
