@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS documents (
     first_seen TEXT,
     last_seen TEXT,
     captures INTEGER NOT NULL,
-    status TEXT NOT NULL           -- 'live' (later: 'removed')
+    status TEXT NOT NULL,          -- 'live' or 'removed' (latest version is a tombstone)
+    alternates TEXT NOT NULL       -- JSON object: hreflang -> URL, from the latest version
 );
 CREATE INDEX IF NOT EXISTS documents_published ON documents(date_published);
 CREATE INDEX IF NOT EXISTS documents_post ON documents(site, post_id);
@@ -103,6 +104,7 @@ def document_row(doc_id: str, latest: dict[str, Any], versions: int, captures: l
         "last_seen": seen[-1] if seen else latest.get("fetched_at"),
         "captures": len(captures),
         "status": "removed" if latest.get("kind") == "tombstone" else "live",
+        "alternates": json.dumps(latest.get("alternates") or {}, ensure_ascii=False, sort_keys=True),
     }
 
 

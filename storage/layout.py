@@ -8,6 +8,7 @@
         v0001.html.gz              raw response body of version 1 (gzip)
         captures.jsonl             append-only log: one line per capture of this document
         .lock                      empty; locked (flock) while a writer records a capture
+      state/<name>.json            crawler memory between runs (feed validators, pending removals)
       runs/<run_id>/               run ledger: run.json, summary.json, config.json, crawl.log
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ MARKER = "kisi-archive.json"
 INDEX = "index.sqlite"
 DOCUMENTS = "documents"
 CAPTURES = "captures.jsonl"
+STATE = "state"
 _VERSION_FILE = re.compile(r"^v(\d{4,})\.json$")
 
 
@@ -47,6 +49,9 @@ class Layout:
 
     def raw(self, doc_id: str, version: int) -> Path:
         return self.document_dir(doc_id) / raw_name(version)
+
+    def state(self, name: str) -> Path:
+        return self.root / STATE / f"{name}.json"
 
     def captures(self, doc_id: str) -> Path:
         return self.document_dir(doc_id) / CAPTURES

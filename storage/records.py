@@ -121,6 +121,7 @@ class DocumentSummary:
     url: str
     title: str | None
     date_published: str | None
+    date_modified: str | None
     versions: int
     first_seen: str | None
     last_seen: str | None

@@ -339,6 +339,25 @@ class Archive:
         self.close()
         return self._rebuild_index()
 
+    # -- crawl state ---------------------------------------------------------------------
+    def load_state(self, name: str) -> dict[str, Any]:
+        """A crawler's memory between runs (validators, pending removals); {} when none yet.
+
+        State files are working notes about the crawl, not archived content: they live in
+        ARCHIVE/state/<name>.json and are replaced atomically.
+        """
+        try:
+            return json.loads(self.layout.state(name).read_text("utf-8"))
+        except FileNotFoundError:
+            return {}
+        except ValueError:
+            logger.warning("crawl state %s unreadable: starting afresh", name)
+            return {}
+
+    def save_state(self, name: str, data: dict[str, Any]) -> None:
+        self.layout.state(name).parent.mkdir(parents=True, exist_ok=True)
+        replace_atomically(self.layout.state(name), dump_json(data))
+
     # -- queries -----------------------------------------------------------------------
     def list_documents(self) -> list[DocumentSummary]:
         """Every document, newest publication first."""
@@ -501,7 +520,8 @@ def _alias_keys(snapshot: dict[str, Any]) -> set[str]:
 def _summary(row: sqlite3.Row) -> DocumentSummary:
     return DocumentSummary(
         doc_id=row["doc_id"], site=row["site"], post_id=row["post_id"], language=row["language"],
-        url=row["url"], title=row["title"], date_published=row["date_published"], versions=row["versions"],
+        url=row["url"], title=row["title"], date_published=row["date_published"],
+        date_modified=row["date_modified"], versions=row["versions"],
         first_seen=row["first_seen"], last_seen=row["last_seen"], status=row["status"],
     )
 
