@@ -14,7 +14,7 @@ import click
 
 from storage import StorageError
 
-from . import __version__, cli_crawl, cli_inspect, exit_codes
+from . import __version__, cli_crawl, cli_daemon, cli_inspect, exit_codes
 from .config import ConfigError
 
 logger = logging.getLogger("kisi_archive")
@@ -55,7 +55,7 @@ def cli(verbose: bool) -> None:
     setup_logging(verbose)
 
 
-for _command in (*cli_crawl.COMMANDS, *cli_inspect.COMMANDS):
+for _command in (*cli_crawl.COMMANDS, *cli_inspect.COMMANDS, *cli_daemon.COMMANDS):
     cli.add_command(_command)
 
 

@@ -22,24 +22,32 @@ KISI_HOST = "kisi.kz"
 @click.option("--category", help="Category slug to archive on --site (default: events) [env KISI_CATEGORY].")
 @click.option("--contact", help="Contact URL or e-mail for the User-Agent [env KISI_CONTACT].")
 @click.option("--delay", "download_delay", type=float, help="Seconds between requests (default 1.0).")
+@click.option("--full", is_flag=True, default=None,
+              help="Re-fetch every post and walk every listing to its end (default: only what changed).")
+@click.option("--wait", is_flag=True, help="If another crawl is writing the archive, wait for it (default: exit 4).")
+@click.option("--wait-timeout", metavar="DURATION", help="With --wait, give up (exit 4) after this long: 30m, 2h.")
 @json_option
 def crawl(archive_dir: Path | None, config_file: Path | None, site: str | None, category: str | None,
-          contact: str | None, download_delay: float | None, as_json: bool) -> None:
+          contact: str | None, download_delay: float | None, full: bool | None, wait: bool,
+          wait_timeout: str | None, as_json: bool) -> None:
     """Crawl once: discover the category's posts, store new and changed versions.
 
     Exits 0 when the crawl completed (page errors are counted, not fatal), 3 when the
-    site could not be crawled at all (unreachable, robots.txt forbids it, category not found).
+    site could not be crawled at all (unreachable, robots.txt forbids it, category not found),
+    4 when another crawl (e.g. the daemon's) is writing the archive, unless --wait.
 
     \b
     Examples:
       kisi-archive crawl
+      kisi-archive crawl --full
+      kisi-archive crawl --wait --wait-timeout 2h
       kisi-archive crawl --site https://example.org/ --category events --archive ./example-archive
     """
-    from .runs import run_crawl
+    from .cli_daemon import locked_crawl
 
     config = resolve_config(config_file, archive_dir=archive_dir, site=site, category=category, contact=contact,
-                            download_delay=download_delay)
-    result = run_crawl(config, trigger="manual", progress=sys.stderr.isatty() and not as_json)
+                            download_delay=download_delay, full=full or None)
+    result = locked_crawl(config, wait=wait, wait_timeout=wait_timeout, progress=sys.stderr.isatty() and not as_json)
     report_run(config, result.record, as_json)
     sys.exit(result.exit_code)
 
