@@ -29,22 +29,29 @@ COUNT_KEYS = ("discovered", "fetched", "new_documents", "new_versions", "unchang
 
 def summarize(spider: EventsSpider, stats: dict[str, Any]) -> dict[str, Any]:
     """The run's counts and source report, from the spider's counters and Scrapy's stats."""
+    c = spider.counts
     counts = {
-        "discovered": spider.counts["discovered"],
-        "fetched": spider.counts["fetched"],
+        "discovered": c["discovered"],
+        "fetched": c["fetched"],
+        "not_modified": int(stats.get("kisi/not-modified", 0)),
         "new_documents": int(stats.get("kisi/new-document", 0)),
         "new_versions": int(stats.get("kisi/new-version", 0)),
+        "restored": int(stats.get("kisi/restored", 0)),
+        "removed": int(stats.get("kisi/removed", 0)),
         "unchanged": int(stats.get("kisi/unchanged", 0)),
-        "errors": spider.counts["errors"],
+        "errors": c["errors"],
         "requests": int(stats.get("downloader/request_count", 0)),
-        "skipped_other_category": spider.counts["skipped_other_category"],
-        "skipped_not_post": spider.counts["skipped_not_post"],
-        "source_errors": spider.counts["source_errors"],
+        "rechecks": c["rechecks"],
+        "removal_checks": c["removal_checks"],
+        "pending_removals": c["pending_removals"],
+        "skipped_other_category": c["skipped_other_category"],
+        "skipped_not_post": c["skipped_not_post"],
     }
     return {
         "counts": counts,
-        "sources": dict(spider.source_counts),
-        "sections": dict(spider.section_state),
+        "sources": spider.source_report(),
+        "sections": {label: run.state for label, run in spider.section_runs.items()},
+        "sweep": spider.sweep,
         "finish_reason": stats.get("finish_reason"),
         "archive_error": stats.get("kisi/archive_error"),
     }

@@ -18,6 +18,11 @@ STATIC: dict[str, Any] = {
     "AUTOTHROTTLE_MAX_DELAY": 60.0,
     "HTTPCACHE_ENABLED": False,  # the archive must know what the server actually said
     "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
+    # Our retry waits for Retry-After and backs off; it replaces Scrapy's (same order slot).
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "crawler.middlewares.PoliteRetryMiddleware": 550,
+    },
     "RETRY_ENABLED": True,
     "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
     "LOG_LEVEL": "INFO",
@@ -49,6 +54,14 @@ def build(config: Config, *, run_id: str | None = None) -> dict[str, Any]:
             "KISI_FOLLOW_TRANSLATIONS": config.follow_translations,
             "KISI_MAX_LISTING_PAGES": config.max_listing_pages,
             "KISI_RUN_ID": run_id,
+            "KISI_FULL": config.full,
+            "KISI_RECHECK": json.dumps({"min": config.recheck_min, "max": config.recheck_max,
+                                        "factor": config.recheck_factor}),
+            "KISI_SWEEP_EVERY": config.sweep_every,
+            "KISI_REMOVAL_GRACE": config.removal_grace,
+            "KISI_RETRY_AFTER_MAX": config.retry_after_max,
+            "KISI_RETRY_BACKOFF": config.retry_backoff,
+            "KISI_NOW": config.now,
         }
     )
     return settings

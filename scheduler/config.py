@@ -66,6 +66,15 @@ class Config:
     max_response_mb: int = 16
     follow_translations: bool = True
     max_listing_pages: int = 500
+    full: bool = False
+    recheck_min: str = "1d"
+    recheck_max: str = "60d"
+    recheck_factor: float = 0.1
+    sweep_every: str = "1d"
+    removal_grace: str = ""
+    retry_after_max: float = 300.0
+    retry_backoff: float = 2.0
+    now: str = ""
     log_level: str = "INFO"
     # Daemon (scheduler) settings
     every: str | None = None
@@ -116,6 +125,18 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_response_mb", "largest response accepted, in MiB", int, "KISI_MAX_RESPONSE_MB"),
     Option("follow_translations", "also archive hreflang translations of event posts", _bool, "KISI_FOLLOW_TRANSLATIONS"),
     Option("max_listing_pages", "safety limit on category listing pages", int, "KISI_MAX_LISTING_PAGES"),
+    Option("full", "re-fetch every post and walk every listing to the end", _bool, "KISI_FULL"),
+    Option("recheck_min", "recheck interval of a brand-new post that no signal covers", str, "KISI_RECHECK_MIN"),
+    Option("recheck_max", "longest recheck interval, for old posts", str, "KISI_RECHECK_MAX"),
+    Option("recheck_factor", "recheck interval as a share of the post's age", float, "KISI_RECHECK_FACTOR"),
+    Option("sweep_every", "how often a run enumerates every source to find removals ('' = only with --full)",
+           str, "KISI_SWEEP_EVERY"),
+    Option("removal_grace", "a post missing this long is removed without waiting for a later run ('' = wait)",
+           str, "KISI_REMOVAL_GRACE"),
+    Option("retry_after_max", "longest Retry-After we wait, in seconds", float, "KISI_RETRY_AFTER_MAX"),
+    Option("retry_backoff", "seconds before the first retry of a transient failure (doubles each time)", float,
+           "KISI_RETRY_BACKOFF"),
+    Option("now", "pretend the current time is this ISO 8601 instant (tests, replays)", str, "KISI_NOW"),
     Option("log_level", "log level of the crawl log", str, "KISI_LOG_LEVEL"),
     Option("every", "daemon: run every interval (e.g. 6h, 30m)", str, "KISI_EVERY"),
     Option("cron", "daemon: cron expression (minute hour day month weekday)", str, "KISI_CRON"),
@@ -123,7 +144,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("jitter_seconds", "daemon: random delay added to each run", int, "KISI_JITTER"),
     Option("run_now", "daemon: run once at start", _bool, "KISI_RUN_NOW"),
     Option("crawl_time_limit", "seconds a crawl may run before it is stopped", float, "KISI_CRAWL_TIME_LIMIT"),
-    Option("misfire_grace_seconds", "daemon: how late a missed run may still start", int, "KISI_MISFIRE_GRACE"),
+    Option("misfire_grace_seconds", "daemon: how late a missed run may still start (a floor: never less than one period)",
+           int, "KISI_MISFIRE_GRACE"),
     Option("stale_after", "status: last success older than this is an alert (e.g. 2d)", str, "KISI_STALE_AFTER"),
     Option("log_format", "daemon log format: text or json", str, "KISI_LOG_FORMAT"),
 )

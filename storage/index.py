@@ -1,9 +1,10 @@
-"""The SQLite index: a cache of the JSON files, for fast listing and lookup.
+"""The SQLite index: a cache of the JSON files, for fast listing, lookup and search.
 
 Everything here can be rebuilt from the snapshot files (`reindex`). Writers update the
 files first and the index second, so after a crash the index can only lag behind the
 files, never run ahead of them; `Archive.verify` catches a lagging index up.
-The tables are a documented, read-only public interface (docs/index.md).
+The tables are a documented, read-only public interface (docs/index.md): keep that page
+in step with SCHEMA and bump INDEX_SCHEMA whenever a table changes.
 """
 from __future__ import annotations
 
@@ -12,10 +13,19 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
 
-# Bump when the tables change: an index with another number is rebuilt from the files.
-INDEX_SCHEMA = 1
+from .records import DocumentSummary
 
-SCHEMA = """
+# Bump when the tables change: an index with another number is rebuilt from the files.
+# 2: versions gain language, dates, author, categories, tags, text_id; categories; fulltext (FTS5).
+INDEX_SCHEMA = 2
+
+# The full-text tokenizer. unicode61 folds case for Latin and Cyrillic (Kazakh letters
+# included) and keeps ә ғ қ ң ө ұ ү һ і, ё and й distinct letters (its diacritic table
+# covers Latin only); remove_diacritics 2 folds Latin accents (é -> e). No stemming: see
+# docs/index.md and storage/stemming.py for how inflected Russian and Kazakh words are found.
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+TABLES = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
@@ -29,7 +39,7 @@ CREATE TABLE IF NOT EXISTS documents (
     author TEXT,
     categories TEXT NOT NULL,      -- JSON array
     tags TEXT NOT NULL,            -- JSON array
-    versions INTEGER NOT NULL,
+    versions INTEGER NOT NULL,     -- number of versions = number of the latest version
     latest_sha256 TEXT NOT NULL,
     first_seen TEXT,
     last_seen TEXT,
@@ -37,25 +47,72 @@ CREATE TABLE IF NOT EXISTS documents (
     status TEXT NOT NULL,          -- 'live' or 'removed' (latest version is a tombstone)
     alternates TEXT NOT NULL       -- JSON object: hreflang -> URL, from the latest version
 );
-CREATE INDEX IF NOT EXISTS documents_published ON documents(date_published);
-CREATE INDEX IF NOT EXISTS documents_post ON documents(site, post_id);
 CREATE TABLE IF NOT EXISTS versions (
     doc_id TEXT NOT NULL,
     version INTEGER NOT NULL,
-    kind TEXT NOT NULL,
+    kind TEXT NOT NULL,            -- 'new', 'edit', 'tombstone', 'restored'
     fetched_at TEXT NOT NULL,
     content_sha256 TEXT NOT NULL,
     changed_fields TEXT NOT NULL,  -- JSON array
     minor INTEGER NOT NULL,
     url TEXT NOT NULL,
     title TEXT,
+    language TEXT,
+    date_published TEXT,
+    date_modified TEXT,
+    author TEXT,
+    categories TEXT NOT NULL DEFAULT '[]',  -- JSON array
+    tags TEXT NOT NULL DEFAULT '[]',        -- JSON array
+    text_id INTEGER NOT NULL,      -- rowid of its title and text in fulltext (shared by
+                                   -- consecutive versions of a document with the same ones)
     PRIMARY KEY (doc_id, version)
 );
+-- The categories of every version, one row each: filters and facets without JSON.
+CREATE TABLE IF NOT EXISTS categories (
+    doc_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,            -- as published ("Events", "События")
+    key TEXT NOT NULL,             -- casefolded name, for case-insensitive matching
+    PRIMARY KEY (doc_id, version, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS aliases (
     url_key TEXT PRIMARY KEY,      -- storage.urls.normalize_url of any URL of the post
     doc_id TEXT NOT NULL
 );
+-- Title and text of every version (rowid = versions.text_id). Its own content, so
+-- snippet() works and the text stays out of the versions table that listings scan.
+-- A version with the same title and text as the previous one shares its row.
+CREATE VIRTUAL TABLE IF NOT EXISTS fulltext USING fts5(title, text, tokenize='{FTS_TOKENIZE}');
+CREATE TRIGGER IF NOT EXISTS versions_delete AFTER DELETE ON versions BEGIN
+    DELETE FROM fulltext WHERE rowid = old.text_id
+        AND NOT EXISTS (SELECT 1 FROM versions WHERE doc_id = old.doc_id AND text_id = old.text_id);
+    DELETE FROM categories WHERE doc_id = old.doc_id AND version = old.version;
+END;
 """
+# Secondary indexes: separate, so a bulk rebuild creates them once, after loading.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS documents_published ON documents(date_published);
+CREATE INDEX IF NOT EXISTS documents_post ON documents(site, post_id);
+CREATE INDEX IF NOT EXISTS documents_language ON documents(language, date_published);
+CREATE INDEX IF NOT EXISTS documents_last_seen ON documents(last_seen);
+CREATE INDEX IF NOT EXISTS documents_versions ON documents(versions);
+CREATE INDEX IF NOT EXISTS documents_status ON documents(status);
+CREATE INDEX IF NOT EXISTS categories_key ON categories(key);
+CREATE INDEX IF NOT EXISTS versions_text ON versions(text_id);
+"""
+SCHEMA = TABLES + INDEXES
+
+# Columns of `versions` that version_row fills (text_id is assigned when the text is stored).
+VERSION_COLUMNS: tuple[str, ...] = (
+    "doc_id", "version", "kind", "fetched_at", "content_sha256", "changed_fields", "minor", "url", "title",
+    "language", "date_published", "date_modified", "author", "categories", "tags",
+)
+INSERT_VERSION = (f"INSERT INTO versions ({', '.join(VERSION_COLUMNS)}, text_id) "
+                  f"VALUES ({', '.join('?' * len(VERSION_COLUMNS))}, ?)")
+DOCUMENT_COLUMNS: tuple[str, ...] = (
+    "doc_id", "site", "post_id", "language", "url", "title", "date_published", "date_modified", "author",
+    "categories", "tags", "versions", "latest_sha256", "first_seen", "last_seen", "captures", "status", "alternates",
+)
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -85,7 +142,8 @@ def schema_of(conn: sqlite3.Connection) -> int | None:
 
 def document_row(doc_id: str, latest: dict[str, Any], versions: int, captures: list[dict[str, Any]]) -> dict[str, Any]:
     """The documents row for a document, derived from its latest snapshot and capture log."""
-    seen = sorted(c["fetched_at"] for c in captures if c.get("fetched_at"))
+    # "Seen" means the post answered; a removal check that found it gone is not a sighting.
+    seen = sorted(c["fetched_at"] for c in captures if c.get("fetched_at") and c.get("outcome") != "removed")
     return {
         "doc_id": doc_id,
         "site": latest.get("site") or "",
@@ -109,6 +167,7 @@ def document_row(doc_id: str, latest: dict[str, Any], versions: int, captures: l
 
 
 def version_row(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What the index keeps of one snapshot: the versions row (with its categories) and its full text."""
     return {
         "doc_id": snapshot["doc_id"],
         "version": snapshot["version"],
@@ -119,6 +178,14 @@ def version_row(snapshot: dict[str, Any]) -> dict[str, Any]:
         "minor": int(bool(snapshot.get("minor"))),
         "url": snapshot.get("canonical_url") or snapshot.get("final_url") or snapshot.get("url") or "",
         "title": snapshot.get("title"),
+        "language": snapshot.get("language"),
+        "date_published": snapshot.get("date_published"),
+        "date_modified": snapshot.get("date_modified"),
+        "author": snapshot.get("author"),
+        "categories": json.dumps(snapshot.get("categories") or [], ensure_ascii=False),
+        "tags": json.dumps(snapshot.get("tags") or [], ensure_ascii=False),
+        # Not columns of `versions`: put_version sends the text to fulltext.
+        "text": snapshot.get("text") or "",
     }
 
 
@@ -133,13 +200,54 @@ def put_document(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
 
 
 def put_version(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
-    _insert(conn, "versions", row)
+    """Insert or replace one version: its versions row, its categories and its full text.
+
+    The text is stored once for consecutive versions with the same title and text (an
+    edit of the dates, categories or tags only), so the full-text index does not grow.
+    """
+    doc_id, version = row["doc_id"], row["version"]
+    conn.execute("DELETE FROM versions WHERE doc_id = ? AND version = ?", (doc_id, version))
+    title, text = row.get("title") or "", row.get("text") or ""
+    previous = conn.execute(
+        "SELECT f.rowid, f.title, f.text FROM versions v JOIN fulltext f ON f.rowid = v.text_id "
+        "WHERE v.doc_id = ? AND v.version = ?", (doc_id, version - 1)
+    ).fetchone()
+    if previous is not None and (previous[1], previous[2]) == (title, text):
+        text_id = previous[0]
+    else:
+        text_id = conn.execute("INSERT INTO fulltext (title, text) VALUES (?, ?)", (title, text)).lastrowid
+    conn.execute(INSERT_VERSION, (*(row[c] for c in VERSION_COLUMNS), text_id))
+    conn.executemany("INSERT OR IGNORE INTO categories (doc_id, version, name, key) VALUES (?, ?, ?, ?)",
+                     category_rows(row))
+
+
+def category_rows(row: dict[str, Any]) -> list[tuple[str, int, str, str]]:
+    """The categories rows of a version_row."""
+    return [(row["doc_id"], row["version"], name, label_key(name))
+            for name in json.loads(row["categories"]) if isinstance(name, str) and name]
+
+
+def label_key(name: str) -> str:
+    """How a category is matched: case-insensitively (casefold, any script), spaces collapsed."""
+    return " ".join(name.casefold().split())
 
 
 def put_aliases(conn: sqlite3.Connection, doc_id: str, url_keys: Iterable[str]) -> None:
     conn.executemany(
         "INSERT OR REPLACE INTO aliases (url_key, doc_id) VALUES (?, ?)",
         [(key, doc_id) for key in url_keys if key],
+    )
+
+
+def document_summary(row: sqlite3.Row) -> DocumentSummary:
+    """A documents row as the record `list` prints."""
+    return DocumentSummary(
+        doc_id=row["doc_id"], site=row["site"], post_id=row["post_id"], language=row["language"],
+        url=row["url"], title=row["title"], date_published=row["date_published"],
+        date_modified=row["date_modified"], versions=row["versions"],
+        first_seen=row["first_seen"], last_seen=row["last_seen"], status=row["status"],
+        author=row["author"], categories=json.loads(row["categories"]), tags=json.loads(row["tags"]),
+        captures=row["captures"],
     )
 
 

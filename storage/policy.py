@@ -71,14 +71,19 @@ def _loose(value: Any) -> Any:
 
 
 def is_minor(previous: Mapping[str, Any], current: Mapping[str, Any], changed: list[str]) -> bool:
-    """True when every change is only whitespace or typographic punctuation."""
-    return bool(changed) and all(_loose(previous.get(n)) == _loose(current.get(n)) for n in changed)
+    """True when every change is only whitespace or typographic punctuation.
+
+    `date_modified` is left out of the judgement: WordPress bumps it on every save, so a
+    typo fix always comes with it.
+    """
+    judged = [name for name in changed if name != "date_modified"]
+    return bool(changed) and all(_loose(previous.get(n)) == _loose(current.get(n)) for n in judged)
 
 
 @dataclass(frozen=True)
 class Decision:
     store: bool  # write a new version?
-    kind: str  # "new", "edit", "unchanged"
+    kind: str  # "new", "edit", "restored", "unchanged"
     changed_fields: tuple[str, ...]
     minor: bool
     content_sha256: str
@@ -92,6 +97,9 @@ def decide(previous: Mapping[str, Any] | None, capture: Any) -> Decision:
         return Decision(True, "new", (), False, digest)
     before = content_of(previous)
     changed = changed_fields(before, current)
+    if previous.get("kind") == "tombstone":
+        # The post is back: always a version, even with the content it had before removal.
+        return Decision(True, "restored", tuple(changed), is_minor(before, current, changed), digest)
     if not changed:
         return Decision(False, "unchanged", (), False, digest)
     return Decision(True, "edit", tuple(changed), is_minor(before, current, changed), digest)

@@ -58,7 +58,7 @@ class Snapshot:
     schema_version: int
     doc_id: str
     version: int
-    kind: str  # "new", "edit"
+    kind: str  # "new", "edit", "tombstone" (removed), "restored" (back after removal)
     url: str
     final_url: str
     canonical_url: str | None
@@ -83,6 +83,8 @@ class Snapshot:
     changed_fields: list[str]
     minor: bool
     run_id: str | None
+    # Only on tombstones (kind "tombstone"): why the post counts as removed.
+    removal: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,7 +107,7 @@ class CaptureResult:
     """What recording a capture did."""
 
     doc_id: str
-    outcome: str  # "new-document", "new-version", "unchanged"
+    outcome: str  # "new-document", "new-version", "restored", "removed", "unchanged"
     version: int
     changed_fields: tuple[str, ...] = ()
 
@@ -126,6 +128,10 @@ class DocumentSummary:
     first_seen: str | None
     last_seen: str | None
     status: str
+    author: str | None = None
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    captures: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -205,10 +205,41 @@ class Archive:
                 # Another writer stored this version first: decide again against it.
                 logger.warning("%s v%d was written concurrently; re-deciding", doc_id, version)
                 continue
-            outcome = "new-document" if version == 1 else "new-version"
+            outcome = "new-document" if version == 1 else ("restored" if decision.kind == "restored" else "new-version")
             self._log_capture(doc_id, capture, outcome, version, decision.content_sha256)
             self._index_version(snapshot.to_json())
             return CaptureResult(doc_id, outcome, version, decision.changed_fields)
+
+    def record_removal(self, doc_id: str, *, evidence: dict[str, Any], fetched_at: str, http_status: int | None,
+                       run_id: str | None) -> CaptureResult:
+        """Write a tombstone version: the post is gone, with the evidence that shows it.
+
+        The tombstone repeats the last known content (so `show --version` of it still says
+        what was removed) and adds `removal`. Recording a removal twice writes nothing.
+        """
+        with document_lock(self.layout.document_dir(doc_id)):
+            latest = self._latest_snapshot(doc_id)
+            if latest is None:
+                raise UnknownDocument(f"no document {doc_id!r}")
+            if latest.get("kind") == "tombstone":
+                return CaptureResult(doc_id, "unchanged", latest["version"])
+            version = latest["version"] + 1
+            data = dict(latest)
+            data.update(
+                schema_version=SCHEMA_VERSION, version=version, kind="tombstone", fetched_at=fetched_at,
+                http_status=http_status or 0, raw=None, previous_version=latest["version"], changed_fields=[],
+                minor=False, run_id=run_id, removal=evidence, url=evidence.get("url") or latest["url"],
+                final_url=evidence.get("url") or latest["final_url"],
+            )
+            snapshot = Snapshot.from_json(data)
+            write_once(self.layout.snapshot(doc_id, version), dump_json(snapshot.to_json()))
+            append_line(
+                self.layout.captures(doc_id),
+                {"fetched_at": fetched_at, "url": data["url"], "final_url": data["url"], "http_status": http_status,
+                 "outcome": "removed", "version": version, "content_sha256": data["content_sha256"], "run_id": run_id},
+            )
+            self._index_version(snapshot.to_json())
+            return CaptureResult(doc_id, "removed", version)
 
     def mark_seen(self, doc_id: str, *, url: str, fetched_at: str, http_status: int, run_id: str | None, reason: str) -> None:
         """Record a capture that confirmed the stored content without a body (e.g. HTTP 304)."""
@@ -305,17 +336,10 @@ class Archive:
         idx.put_document(conn, idx.document_row(files.doc_id, latest, latest["version"], files.captures))
 
     def _catch_up_all(self, conn: sqlite3.Connection) -> int:
-        count = 0
-        with conn:
-            for doc_id in self.layout.document_ids():
-                try:
-                    files = self._doc_files(doc_id)
-                except (CorruptSnapshot, UnknownVersion) as exc:
-                    logger.error("skipping %s: %s", doc_id, exc)
-                    continue
-                self._index_document(conn, files)
-                count += 1
-        return count
+        """Index every document into an empty index (parallel reads, batched writes)."""
+        from .rebuild import build
+
+        return build(conn, self.root, self.layout.document_ids())
 
     def _rebuild_index(self) -> int:
         """Build a fresh index beside the old one, then swap it in atomically."""
@@ -382,6 +406,19 @@ class Archive:
                 if len(rows) == 1:
                     return rows[0]["doc_id"]
         raise UnknownDocument(f"no document matches {ref!r} (try `kisi-archive list` for ids and URLs)")
+
+    def translations(self, doc_id: str) -> dict[str, str]:
+        """The other languages of a post: language -> doc_id, from the hreflang links of its
+        latest version and of the documents that link back to it (a translation group)."""
+        row = self.conn.execute("SELECT alternates, language FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise UnknownDocument(f"no document {doc_id!r}")
+        group: dict[str, str] = {}
+        for lang, url in json.loads(row["alternates"] or "{}").items():
+            found = self.conn.execute("SELECT doc_id FROM aliases WHERE url_key = ?", (normalize_url(url),)).fetchone()
+            if found and found["doc_id"] != doc_id:
+                group[lang] = found["doc_id"]
+        return dict(sorted(group.items()))
 
     def versions(self, doc_id: str) -> list[VersionSummary]:
         rows = self.conn.execute("SELECT * FROM versions WHERE doc_id = ? ORDER BY version", (doc_id,)).fetchall()
@@ -518,12 +555,7 @@ def _alias_keys(snapshot: dict[str, Any]) -> set[str]:
 
 
 def _summary(row: sqlite3.Row) -> DocumentSummary:
-    return DocumentSummary(
-        doc_id=row["doc_id"], site=row["site"], post_id=row["post_id"], language=row["language"],
-        url=row["url"], title=row["title"], date_published=row["date_published"],
-        date_modified=row["date_modified"], versions=row["versions"],
-        first_seen=row["first_seen"], last_seen=row["last_seen"], status=row["status"],
-    )
+    return idx.document_summary(row)
 
 
 __all__ = ["Archive", "VerifyReport", "document_id", "VERSIONED_FIELDS"]

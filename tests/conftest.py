@@ -58,7 +58,7 @@ class Cli:
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KISI_")}
-    env.update(KISI_ARCHIVE_DIR=str(tmp_path / "archive"), KISI_DOWNLOAD_DELAY="0", KISI_TIMEOUT="10",
+    env.update(KISI_ARCHIVE_DIR=str(tmp_path / "archive"), KISI_DOWNLOAD_DELAY="0", KISI_TIMEOUT="10", KISI_RETRY_BACKOFF="0.05",
                KISI_CONTACT="https://example.org/kisi-archive-tests")
     return Cli(tmp_path / "archive", env)
 

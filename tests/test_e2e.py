@@ -53,8 +53,11 @@ def test_crawl_inspect_recrawl_edit_publish(site, cli) -> None:
     readable = cli("show", doc_id).out
     assert "Experts discussed" in readable and "version 1 of 1" in readable
 
-    # Unchanged re-crawl: no new version anywhere, last_seen moves.
+    # Unchanged re-crawl: incremental, it fetches no post at all.
     again = cli.crawl(site).json()["counts"]
+    assert again["new_versions"] == 0 and again["new_documents"] == 0 and again["fetched"] == 0
+    # A full re-crawl fetches every post again (new nonces, counters): still no new version.
+    again = cli.crawl(site, "--full").json()["counts"]
     assert again["new_versions"] == 0 and again["new_documents"] == 0
     assert again["unchanged"] == len(EN_EVENTS | TRANSLATIONS)
     assert all(doc["versions"] == 1 for doc in cli("list", "--json").json())
@@ -78,7 +81,7 @@ def test_crawl_inspect_recrawl_edit_publish(site, cli) -> None:
     with site.modify() as state:
         state.publish(Post(lang="en", title="Institute news of the week", slug="institute-news-of-the-week",
                            content_html="<p>" + "News that is not an event. " * 30 + "</p>", categories=["news"]))
-    unrelated = cli.crawl(site).json()["counts"]
+    unrelated = cli.crawl(site, "--full").json()["counts"]
     assert unrelated["new_versions"] == 0 and unrelated["new_documents"] == 0
     listing = cli("list", "--json").json()
     assert post_ids(listing) == EN_EVENTS | TRANSLATIONS
@@ -122,7 +125,7 @@ def test_failing_pages_are_counted_and_change_nothing(site, cli) -> None:
     with site.modify() as state:
         state.fail("/en/experts-discussed-the-process-of-political-transformation-in-kazakhstan/", 500, times=10)
         state.block("/en/kaziss-presented-its-annual-report-on-risks-and-opportunities-for-kazakhstan/", "empty")
-    result = cli.crawl(site)
+    result = cli.crawl(site, "--full")
     summary = result.json()
     assert result.code == 0 and summary["outcome"] == "completed"
     assert summary["counts"]["errors"] >= 2

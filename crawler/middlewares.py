@@ -1,0 +1,79 @@
+"""Retries that wait: Retry-After is honoured, other transient failures back off.
+
+Scrapy's own RetryMiddleware retries at once and ignores Retry-After (scrapy/scrapy#3849).
+This subclass keeps its decision (which statuses and exceptions are retried, how often)
+and only adds the wait before the retry is handed back.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor, task
+
+logger = logging.getLogger(__name__)
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - now).total_seconds())
+
+
+def backoff_seconds(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff for the n-th retry (1-based): base, 2·base, 4·base … at most cap."""
+    return min(cap, base * (2 ** max(0, attempt - 1)))
+
+
+class PoliteRetryMiddleware(RetryMiddleware):
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("KISI_RETRY_BACKOFF", 2.0)
+        self.backoff_cap = settings.getfloat("KISI_RETRY_BACKOFF_MAX", 60.0)
+        self.retry_after_max = settings.getfloat("KISI_RETRY_AFTER_MAX", 300.0)
+
+    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:  # type: ignore[override]
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        wait = retry_after_seconds(response.headers.get("Retry-After"), datetime.now(timezone.utc))
+        if wait is not None and wait > self.retry_after_max:
+            logger.warning("%s asks to retry after %.0f s, more than the %.0f s we wait: giving up for this run",
+                           request.url, wait, self.retry_after_max)
+            return response
+        retry = super().process_response(request, response)
+        if isinstance(retry, Request):
+            delay = wait if wait is not None else backoff_seconds(retry.meta.get("retry_times", 1),
+                                                                  self.backoff_base, self.backoff_cap)
+            logger.info("HTTP %d for %s: retrying in %.1f s%s", response.status, request.url, delay,
+                        " (Retry-After)" if wait is not None else "")
+            await _sleep(delay)
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Request | Response | None:  # type: ignore[override]
+        retry = super().process_exception(request, exception)
+        if isinstance(retry, Request):
+            delay = backoff_seconds(retry.meta.get("retry_times", 1), self.backoff_base, self.backoff_cap)
+            logger.info("%s for %s: retrying in %.1f s", type(exception).__name__, request.url, delay)
+            await _sleep(delay)
+        return retry
+
+
+async def _sleep(seconds: float) -> None:
+    if seconds > 0:
+        await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))

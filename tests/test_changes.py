@@ -1,0 +1,184 @@
+"""Every kind of change, recorded as what it is (issue 3), through the `kisi-archive` command."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+POST = 2357
+POST_PATH = "/en/a-seminar-on-digital-transformation-of-public-administration-took-place-at-kaziss/"
+
+
+def doc(cli, ref: str) -> dict:
+    return cli("show", ref, "--json").json()
+
+
+def versions(cli, ref: str) -> list[dict]:
+    return cli("history", ref, "--json").json()
+
+
+def test_edit_is_found_by_the_rest_api_without_fetching_other_posts(site, cli) -> None:
+    cli.crawl(site)
+    site.clear_requests()
+    with site.modify() as state:
+        state.edit(POST, title="A seminar on digital transformation took place at KazISS")
+    counts = cli.crawl(site).json()["counts"]
+    assert counts["new_versions"] == 1 and counts["fetched"] == 1
+    pages = [r for r in site.requests() if r["path"].startswith("/en/") and "/category/" not in r["path"]]
+    assert [r["path"] for r in pages] == [POST_PATH]
+    history = versions(cli, f"{site.url}/?p={POST}")
+    assert history[-1]["changed_fields"][:1] == ["title"] and "date_modified" in history[-1]["changed_fields"]
+
+
+def test_rename_and_rename_back_keep_one_document(site, cli) -> None:
+    cli.crawl(site)
+    old_url = f"{site.url}{POST_PATH}"
+    with site.modify() as state:
+        state.rename(POST, "digital-public-administration-seminar")
+    assert cli.crawl(site).json()["counts"]["new_versions"] == 1
+    new_url = f"{site.url}/en/digital-public-administration-seminar/"
+    renamed = doc(cli, new_url)
+    assert renamed["doc_id"] == doc(cli, old_url)["doc_id"] == doc(cli, f"{site.url}/?p={POST}")["doc_id"]
+    assert renamed["canonical_url"] == new_url and renamed["version"] == 2
+    assert "canonical_url" in versions(cli, old_url)[-1]["changed_fields"]
+
+    with site.modify() as state:
+        state.rename(POST, POST_PATH.strip("/").split("/")[-1])
+    assert cli.crawl(site).json()["counts"]["new_versions"] == 1
+    back = doc(cli, new_url)
+    assert back["canonical_url"] == old_url and back["version"] == 3
+    assert len(cli("list", "--json").json()) == 16
+
+
+def test_removal_needs_confirmation_then_restore(site, cli) -> None:
+    cli.crawl(site)
+    with site.modify() as state:
+        state.trash(POST)
+    first = cli.crawl(site, "--full").json()
+    assert first["counts"]["pending_removals"] == 1 and first["counts"]["removed"] == 0
+    listed = {d["post_id"]: d for d in cli("list", "--json").json()}
+    assert listed[POST]["status"] == "live" and listed[POST]["versions"] == 1
+
+    second = cli.crawl(site).json()  # a pending removal makes this run sweep and confirm
+    assert second["counts"]["removed"] == 1
+    listed = {d["post_id"]: d for d in cli("list", "--json").json()}
+    assert listed[POST]["status"] == "removed" and listed[POST]["versions"] == 2
+    tombstone = doc(cli, f"{site.url}/?p={POST}")
+    assert tombstone["kind"] == "tombstone"
+    evidence = tombstone["removal"]
+    assert evidence["url_status"] == 404 and evidence["shortlink_status"] == 404
+    assert set(evidence["sources_checked"]) >= {"rest", "listing"}
+    assert len(evidence["confirmations"]) == 2 and evidence["first_seen_missing"]
+    assert tombstone["title"]  # the tombstone still says what was removed
+    # Nothing else was touched.
+    assert all(d["versions"] == 1 for d in listed.values() if d["post_id"] != POST)
+
+    with site.modify() as state:
+        state.restore(POST)
+    third = cli.crawl(site).json()
+    assert third["counts"]["restored"] == 1
+    history = versions(cli, f"{site.url}/?p={POST}")
+    assert [h["kind"] for h in history] == ["new", "tombstone", "restored"]
+    assert cli("list", "--json").json() and {d["post_id"]: d["status"] for d in cli("list", "--json").json()}[POST] == "live"
+    assert cli("verify").code == 0
+
+
+def test_transient_failures_are_never_evidence_of_removal(site, cli) -> None:
+    cli.crawl(site)
+    with site.modify() as state:
+        state.trash(POST)
+        state.fail(POST_PATH, 503, times=100)
+        state.fail(f"/?p={POST}", 503, times=100)
+    for _ in range(2):
+        summary = cli.crawl(site, "--full").json()
+        assert summary["counts"]["removed"] == 0 and summary["counts"]["pending_removals"] == 0
+    listed = {d["post_id"]: d for d in cli("list", "--json").json()}
+    assert listed[POST]["status"] == "live" and listed[POST]["versions"] == 1
+
+
+def test_a_post_answering_503_twice_is_fetched_on_the_third_try(site, cli) -> None:
+    cli.crawl(site)
+    with site.modify() as state:
+        state.edit(POST, title="Edited while the server was struggling")
+        state.fail(POST_PATH, 503, times=2)
+    counts = cli.crawl(site).json()["counts"]
+    assert counts["new_versions"] == 1 and counts["errors"] == 0 and counts["removed"] == 0
+
+
+def test_retry_after_is_honoured(site, cli) -> None:
+    cli.crawl(site)
+    with site.modify() as state:
+        state.edit(POST, title="Edited behind a rate limit")
+        state.fail(POST_PATH, 429, times=1, retry_after=1)
+    site.clear_requests()
+    counts = cli.crawl(site).json()["counts"]
+    assert counts["new_versions"] == 1
+    hits = [r for r in site.requests() if r["path"] == POST_PATH]
+    assert [r["status"] for r in hits] == [429, 200]
+    from datetime import datetime
+    waited = datetime.fromisoformat(hits[1]["time"]) - datetime.fromisoformat(hits[0]["time"])
+    assert waited.total_seconds() >= 0.9
+
+
+def test_block_page_is_not_a_version(site, cli) -> None:
+    cli.crawl(site)
+    with site.modify() as state:
+        state.block(POST_PATH, "captcha")
+    summary = cli.crawl(site, "--full").json()
+    assert summary["counts"]["errors"] == 1 and summary["counts"]["new_versions"] == 0
+    assert versions(cli, f"{site.url}/?p={POST}")[-1]["version"] == 1
+    with site.modify() as state:
+        state.block(POST_PATH, "login")
+    assert cli.crawl(site, "--full").json()["counts"]["new_versions"] == 0
+
+
+def test_sources_fail_independently(site, cli) -> None:
+    with site.modify() as state:
+        state.set_option("rest", "401")
+        state.set_option("feed", "missing")
+        state.set_option("sitemap", "malformed")
+    summary = cli.crawl(site).json()
+    assert summary["outcome"] == "completed"
+    sources = summary["sources"]["sources"]
+    assert sources["rest"]["status"] == "refused (401)"
+    assert sources["feed"]["status"] == "missing (404)"
+    assert sources["sitemap"]["status"] == "malformed"
+    assert sources["listing"]["status"] == "ok"
+    assert summary["counts"]["new_documents"] == 16
+
+
+def test_without_rest_an_unchanged_recrawl_fetches_almost_nothing(site, cli) -> None:
+    with site.modify() as state:
+        state.set_option("rest", "401")
+    cli.crawl(site)
+    summary = cli.crawl(site).json()
+    assert summary["counts"]["fetched"] <= 2 and summary["counts"]["new_versions"] == 0
+    # An edit is still found, through the sitemap's <lastmod>.
+    with site.modify() as state:
+        state.edit(POST, title="Edited without a REST API")
+    counts = cli.crawl(site).json()["counts"]
+    assert counts["new_versions"] == 1
+
+
+def test_typographic_only_change_is_minor(site, cli) -> None:
+    cli.crawl(site)
+    with site.modify() as state:
+        post = state.post(POST)
+        # Curly quotes become straight ones: the editor's tooling, not a new statement.
+        state.edit(POST, content_html=post.content_html.replace("&#8220;", '"').replace("&#8221;", '"'))
+    assert cli.crawl(site).json()["counts"]["new_versions"] == 1
+    history = versions(cli, f"{site.url}/?p={POST}")
+    assert "text" in history[-1]["changed_fields"] and history[-1]["minor"] is True
+    assert "minor" in cli("history", f"{site.url}/?p={POST}").out
+    with site.modify() as state:
+        state.edit(POST, content_html=state.post(POST).content_html.replace("seminar", "conference", 1))
+    cli.crawl(site)
+    assert versions(cli, f"{site.url}/?p={POST}")[-1]["minor"] is False
+
+
+def test_translations_name_each_other(site, cli) -> None:
+    cli.crawl(site)
+    english = doc(cli, f"{site.url}/?p=2368")
+    assert set(english["alternates"]) == {"en", "ru", "kk"}
+    shown = cli("show", english["doc_id"]).out
+    assert "ru" in shown and "kk" in shown
