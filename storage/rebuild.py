@@ -1,0 +1,269 @@
+"""Build an empty index from the snapshot files, fast: parallel reading, batched writes.
+
+Reading and parsing the JSON files is done by worker processes (when there are enough
+documents and more than one CPU); the calling process only writes, in large batches, into
+tables without secondary indexes, which are created once at the end. The rows are exactly
+those `index.put_version` / `index.put_document` write one capture at a time.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from . import index as idx
+from .errors import StorageError
+from .files import read_lines
+from .layout import Layout, snapshot_name
+from .urls import normalize_url
+
+logger = logging.getLogger(__name__)
+
+# Below this many documents, starting worker processes costs more than it saves.
+PARALLEL_FROM = 2000
+_BATCH = 500  # documents per executemany batch
+_URL_FIELDS = ("url", "final_url", "canonical_url", "shortlink")
+
+
+@dataclass(frozen=True)
+class DocumentRows:
+    """Everything the index holds about one document, as tuples ready to insert (built in
+    the worker processes, so the writing process only writes)."""
+
+    doc_id: str
+    versions: list[tuple[Any, ...]]  # in index.VERSION_COLUMNS order, oldest first
+    texts: list[tuple[str, str]]  # (title, text) of each version
+    categories: list[tuple[str, int, str, str]]
+    aliases: list[str]
+    document: tuple[Any, ...]  # in index.DOCUMENT_COLUMNS order
+
+    def version_rows(self) -> Iterator[dict[str, Any]]:
+        """The versions as index.version_row dicts (for index.put_version)."""
+        for values, (title, text) in zip(self.versions, self.texts):
+            yield {**dict(zip(idx.VERSION_COLUMNS, values)), "title": title or None, "text": text}
+
+
+def document_rows(root: str, doc_id: str) -> DocumentRows | str | None:
+    """Read one document's files: its rows, an error message if a file is unusable, or
+    None for a folder without any version (an interrupted first write).
+
+    Validates like `Archive._read_snapshot`, with plain os paths: this runs 100,000 times
+    in a rebuild, and pathlib's overhead alone would be seconds.
+    """
+    layout = Layout(Path(root))
+    try:
+        versions = layout.versions_on_disk(doc_id)
+    except OSError as exc:
+        return f"{doc_id}: unreadable folder ({exc})"
+    if not versions:
+        return None
+    folder = str(layout.document_dir(doc_id))
+    snapshots = []
+    for version in versions:
+        path = os.path.join(folder, snapshot_name(version))
+        try:
+            with open(path, "rb") as handle:
+                data = json.loads(handle.read())
+        except OSError as exc:
+            return f"{path}: unreadable ({exc.strerror})"
+        except (ValueError, UnicodeDecodeError) as exc:
+            return f"{path}: unreadable JSON ({exc})"
+        if not isinstance(data, dict) or data.get("doc_id") != doc_id or data.get("version") != version:
+            return f"{path}: does not hold {doc_id} version {version}"
+        snapshots.append(data)
+    captures, _ = read_lines(layout.captures(doc_id))
+    urls = {snapshot.get(name) for snapshot in snapshots for name in _URL_FIELDS}
+    latest = snapshots[-1]
+    rows = [idx.version_row(snapshot) for snapshot in snapshots]
+    document = idx.document_row(doc_id, latest, latest["version"], captures)
+    return DocumentRows(
+        doc_id=doc_id,
+        versions=[tuple(row[c] for c in idx.VERSION_COLUMNS) for row in rows],
+        texts=[(row["title"] or "", row["text"]) for row in rows],
+        categories=[category for row in rows for category in idx.category_rows(row)],
+        aliases=sorted({normalize_url(url) for url in urls if url}),
+        document=tuple(document[c] for c in idx.DOCUMENT_COLUMNS),
+    )
+
+
+_CHUNK = 64  # documents per message from a worker
+
+
+def _read_all(root: Path, doc_ids: list[str], workers: int) -> Iterator[DocumentRows | str | None]:
+    """document_rows() of every document, in order: in this process, or in `workers`
+    child processes each reading every workers-th chunk of documents."""
+    if workers < 1 or len(doc_ids) < PARALLEL_FROM or not sys.executable:
+        for doc_id in doc_ids:
+            yield document_rows(str(root), doc_id)
+        return
+    chunks = [doc_ids[i:i + _CHUNK] for i in range(0, len(doc_ids), _CHUNK)]
+    workers = min(workers, len(chunks))
+    # Plain child processes running this module, not multiprocessing: a multiprocessing
+    # "spawn" child re-runs the caller's main script (a user's script without a
+    # __main__ guard would start children forever), and a "fork" child inherits the
+    # caller's open SQLite connections and threads.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    procs: list[subprocess.Popen[bytes]] = []
+    errors: list[Any] = []
+    try:
+        for k in range(workers):
+            err = tempfile.TemporaryFile()
+            errors.append(err)
+            proc = subprocess.Popen([sys.executable, "-m", "storage.rebuild", str(root)], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=err, env=env)
+            procs.append(proc)
+            assert proc.stdin is not None
+            proc.stdin.write(json.dumps(chunks[k::workers]).encode())
+            proc.stdin.close()
+        for i in range(len(chunks)):
+            proc = procs[i % workers]
+            assert proc.stdout is not None
+            header = proc.stdout.read(8)
+            if len(header) < 8:
+                proc.wait()
+                err = errors[i % workers]
+                err.seek(0)
+                last = (err.read().decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+                raise StorageError(f"a reindex worker failed (exit {proc.returncode}): {last}")
+            yield from pickle.loads(proc.stdout.read(int.from_bytes(header, "big")))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        for err in errors:
+            err.close()
+
+
+def _worker_main(root: str) -> None:
+    """A child of _read_all: chunks of doc ids (JSON) on stdin; for each chunk, its
+    document_rows() pickled, with an 8-byte length before it, on stdout."""
+    chunks = json.loads(sys.stdin.buffer.read())
+    out = sys.stdout.buffer
+    for chunk in chunks:
+        data = pickle.dumps([document_rows(root, doc_id) for doc_id in chunk], protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(len(data).to_bytes(8, "big"))
+        out.write(data)
+    out.flush()
+
+
+def default_workers() -> int:
+    """Reading processes: the CPUs left once the writing process has one, at least one."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, count - 1)
+
+
+def build(conn: sqlite3.Connection, root: Path, doc_ids: Iterable[str], *, workers: int | None = None) -> int:
+    """Index every document's files into the index, normally an empty one just created.
+
+    Holds the write lock throughout. Into an empty index, it loads in bulk (tables without
+    secondary indexes, created at the end); if another process has already written rows
+    (two processes opening an archive without an index at once), it replaces each
+    document's rows one by one instead, as `Archive.verify` does when it catches up.
+    Documents whose files cannot be read are logged and left out (`verify` names them).
+    Returns the number of documents indexed.
+    """
+    doc_ids = list(doc_ids)
+    workers = default_workers() if workers is None else workers
+    if conn.in_transaction:
+        conn.commit()
+    conn.execute("PRAGMA synchronous=OFF")  # a rebuild that dies is simply rebuilt
+    conn.execute("PRAGMA cache_size=-65536")
+    conn.execute("BEGIN IMMEDIATE")
+    count = 0
+    try:
+        bulk = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM versions) AND NOT EXISTS (SELECT 1 FROM documents)"
+                            ).fetchone()[0]
+        if bulk:
+            for (name,) in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall():
+                conn.execute(f"DROP INDEX {name}")  # faster to build them once, at the end
+            _fts_hashsize(conn, 64 << 20)  # fewer, larger segments while loading
+        next_id = 1
+        batch: list[DocumentRows] = []
+        for rows in _read_all(root, doc_ids, workers):
+            if rows is None:
+                continue
+            if isinstance(rows, str):
+                logger.error("skipping %s", rows)
+                continue
+            count += 1
+            if not bulk:
+                _replace(conn, rows)
+                continue
+            batch.append(rows)
+            if len(batch) >= _BATCH:
+                next_id = _write(conn, batch, next_id)
+                batch = []
+        if bulk:
+            _write(conn, batch, next_id)
+            for statement in idx.INDEXES.strip().split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            _fts_hashsize(conn, 1 << 20)  # FTS5's default again, for incremental writes
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.execute("PRAGMA synchronous=NORMAL")
+    return count
+
+
+def _replace(conn: sqlite3.Connection, rows: DocumentRows) -> None:
+    conn.execute("DELETE FROM versions WHERE doc_id = ?", (rows.doc_id,))
+    for row in rows.version_rows():
+        idx.put_version(conn, row)
+    idx.put_aliases(conn, rows.doc_id, rows.aliases)
+    idx.put_document(conn, dict(zip(idx.DOCUMENT_COLUMNS, rows.document)))
+
+
+def _fts_hashsize(conn: sqlite3.Connection, size: int) -> None:
+    try:
+        conn.execute("INSERT INTO fulltext (fulltext, rank) VALUES ('hashsize', ?)", (size,))
+    except sqlite3.OperationalError:  # an SQLite without the option: only slower
+        pass
+
+
+_DOCUMENT_INSERT = (f"INSERT OR REPLACE INTO documents ({', '.join(idx.DOCUMENT_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(idx.DOCUMENT_COLUMNS))})")
+
+
+def _write(conn: sqlite3.Connection, batch: list[DocumentRows], next_id: int) -> int:
+    """Insert a batch of documents; text ids from next_id on (as put_version shares them)."""
+    versions, texts, categories, aliases, documents = [], [], [], [], []
+    for rows in batch:
+        previous = None
+        for values, text in zip(rows.versions, rows.texts):
+            if text != previous:
+                texts.append((next_id, *text))
+                next_id += 1
+                previous = text
+            versions.append((*values, next_id - 1))
+        categories.extend(rows.categories)
+        aliases.extend((key, rows.doc_id) for key in rows.aliases)
+        documents.append(rows.document)
+    conn.executemany(idx.INSERT_VERSION, versions)
+    conn.executemany("INSERT INTO fulltext (rowid, title, text) VALUES (?, ?, ?)", texts)
+    conn.executemany("INSERT OR IGNORE INTO categories (doc_id, version, name, key) VALUES (?, ?, ?, ?)", categories)
+    conn.executemany("INSERT OR REPLACE INTO aliases (url_key, doc_id) VALUES (?, ?)", aliases)
+    conn.executemany(_DOCUMENT_INSERT, documents)
+    return next_id
+
+
+if __name__ == "__main__":
+    # Import by name, so what is pickled refers to storage.rebuild, not to __main__.
+    from storage.rebuild import _worker_main as worker_main
+
+    worker_main(sys.argv[1])
