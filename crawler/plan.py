@@ -5,7 +5,7 @@ without a network, a reactor or a disk.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
@@ -132,19 +132,6 @@ def removal_decision(evidence: Evidence, pending: Mapping[str, Any] | None, run_
     if confirmed_by_other_run or waited:
         return RemovalDecision("tombstone", first)
     return RemovalDecision("pending", first)
-
-
-@dataclass
-class Signals:
-    """Modification signals gathered this run: post key -> modified timestamp, by source."""
-
-    modified: dict[str, str] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)  # post key -> source name
-
-    def add(self, key: str, modified: str | None, source: str) -> None:
-        if modified and key not in self.modified:
-            self.modified[key] = modified
-            self.sources[key] = source
 
 
 def needs_fetch(known_signal: str | None, new_signal: str | None) -> bool:

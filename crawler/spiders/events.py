@@ -79,7 +79,6 @@ class SectionRun:
 
     section: dict[str, Any]
     label: str
-    rest_done: bool = False
     rest_ok: bool = False
     rest_seen: list[str] = field(default_factory=list)  # modified times of posts REST named
     rest_failed: list[str] = field(default_factory=list)  # ... of those whose fetch failed
@@ -301,9 +300,8 @@ class EventsSpider(scrapy.Spider):
         if posts and total_pages and page < total_pages:
             yield self._rest_posts_request(run, response.meta["category_id"], page + 1)
             return
-        run.rest_done = run.rest_ok = True
+        run.rest_ok = True
         if not response.meta["incremental"]:
-            report.complete = self.sweep
             self.state["sections"].setdefault(run.label, {})["members"] = sorted(run.rest_members)
         logger.info("REST API for %s: %d posts named", run.label, len(run.rest_members))
         yield from self._after_rest(run)
@@ -313,7 +311,7 @@ class EventsSpider(scrapy.Spider):
         status = failure.value.response.status if failure.check(HttpError) else None
         if status == 400 and failure.request.meta.get("page", 1) > 1:
             # WordPress answers 400 rest_post_invalid_page_number past the last page.
-            run.rest_done = run.rest_ok = True
+            run.rest_ok = True
             yield from self._after_rest(run)
             return
         kind = {401: "refused (401)", 403: "refused (403)", 404: "missing (404)"}.get(status or 0, _describe(failure))
@@ -324,7 +322,7 @@ class EventsSpider(scrapy.Spider):
         if self.sources["rest"].status != "ok":
             self.sources["rest"].status = status
         self.state["sections"].get(run.label, {}).pop("category_id", None)
-        run.rest_done, run.rest_ok = True, False
+        run.rest_ok = False
         yield from self._after_rest(run)
 
     def _after_rest(self, run: SectionRun) -> Iterable[scrapy.Request]:
@@ -471,8 +469,8 @@ class EventsSpider(scrapy.Spider):
                 run.state = "ok"  # some themes have no listing; the REST API answered
         else:
             logger.error("listing page %s failed: %s", failure.request.url, reason)
-        self.sources["listing"].status = "error" if self.sources["listing"].status != "ok" else "ok"
-        self.sources["listing"].complete = False
+        if self.sources["listing"].status != "ok":
+            self.sources["listing"].status = "error"
         self.counts["errors"] += 1 if page > 1 else 0
 
     # -- posts ---------------------------------------------------------------------------------
