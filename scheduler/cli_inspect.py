@@ -1,42 +1,124 @@
-"""Commands that inspect the archive: list, show, history, verify, reindex."""
+"""Commands that inspect the archive: list, show, history, diff, search, export, stats, verify, reindex.
+
+They read the SQLite index and the snapshot files through `storage` and never import
+Scrapy or trafilatura, so each one starts in a fraction of a second.
+"""
 from __future__ import annotations
 
+import json
+import os
 import sys
 import textwrap
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
-from . import exit_codes
+from storage import SCHEMA_VERSION, UnknownVersion
+from storage.query import (DEFAULT_SORT, EXPORT_FORMATS, SEARCH_SORTS, SORT_CHOICES, BadQuery, Filters,
+                           MARK_END, MARK_START, render_marks)
+
+from . import __version__, exit_codes
 from .cli_common import archive_options, clip, emit_json, json_option, open_archive, resolve_config
 
 
+# -- shared options ----------------------------------------------------------------------
+def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--lang, --since, --until, --category, --changed, --removed: the filters of list,
+    search, export and stats (storage.query.Filters)."""
+    options = [
+        click.option("--lang", "languages", multiple=True, metavar="CODE",
+                     help="Only this language (en, ru, kk; und = unknown). Repeat for several."),
+        click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)."),
+        click.option("--until", metavar="DATE", help="Published on or before DATE (the whole year/month/day)."),
+        click.option("--category", "categories", multiple=True, metavar="NAME",
+                     help="In this category (its name, any case). Repeat to match any of several."),
+        click.option("--changed", is_flag=True, help="Only documents with more than one version."),
+        click.option("--removed", is_flag=True, help="Only documents whose post was removed (latest is a tombstone)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_filters(languages: tuple[str, ...], since: str | None, until: str | None, categories: tuple[str, ...],
+                 changed: bool, removed: bool) -> Filters:
+    try:
+        return Filters(languages=tuple(lang.strip().lower() for lang in languages), since=since, until=until,
+                       categories=categories, changed=changed, removed=removed)
+    except BadQuery as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def color_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--color/--no-color", "color", default=None,
+                        help="Highlight with colours (default: only when stdout is a terminal).")(func)
+
+
+def use_color(color: bool | None) -> bool:
+    return sys.stdout.isatty() if color is None else color
+
+
+def _config(config_file: Path | None, archive_dir: Path | None) -> Any:
+    return resolve_config(config_file, archive_dir=archive_dir)
+
+
+# -- list --------------------------------------------------------------------------------
 @click.command("list")
 @archive_options
+@filter_options
+@click.option("--sort", type=click.Choice(SORT_CHOICES), default=DEFAULT_SORT, show_default=True,
+              help="Order; a leading '-' reverses it. Documents without the value come last.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many documents (one page).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many documents first.")
+@click.option("--page", type=click.IntRange(min=1), help="Page number, counting from 1 (pages of --limit, default 50).")
 @json_option
-def list_(archive_dir: Path | None, config_file: Path | None, as_json: bool) -> None:
-    """List archived documents, newest publication first.
+def list_(archive_dir: Path | None, config_file: Path | None, languages: tuple[str, ...], since: str | None,
+          until: str | None, categories: tuple[str, ...], changed: bool, removed: bool, sort: str,
+          limit: int | None, offset: int, page: int | None, as_json: bool) -> None:
+    """List archived documents, newest publication first, with filters and paging.
 
     \b
     Examples:
       kisi-archive list
-      kisi-archive list --json | jq '.[] | select(.versions > 1) | .url'
+      kisi-archive list --lang ru --since 2024 --until 2024-06 --category События
+      kisi-archive list --changed --sort -versions --limit 20
+      kisi-archive list --removed --json | jq -r '.[].url'
+      kisi-archive list --limit 50 --page 3
     """
-    with open_archive(resolve_config(config_file, archive_dir=archive_dir)) as archive:
-        docs = archive.list_documents()
+    from storage.query import count_documents, list_documents
+
+    filters = make_filters(languages, since, until, categories, changed, removed)
+    if page is not None:
+        limit = limit or 50
+        offset = offset + (page - 1) * limit
+    with open_archive(_config(config_file, archive_dir)) as archive:
+        docs = list(list_documents(archive.conn, filters, sort=sort, limit=limit, offset=offset))
+        total = count_documents(archive.conn, filters) if (limit is not None or offset) else len(docs)
     if as_json:
         emit_json([d.to_json() for d in docs])
         return
     if not docs:
-        click.echo("The archive is empty: run `kisi-archive crawl` first.", err=True)
+        if total:
+            click.echo(f"No documents on this page: {total} match, --offset {offset} is past the end.", err=True)
+        elif filters != Filters():
+            click.echo("No documents match these filters.", err=True)
+        else:
+            click.echo("The archive is empty: run `kisi-archive crawl` first.", err=True)
         return
     click.echo(f"{'DOC_ID':<28} {'LANG':<4} {'PUBLISHED':<10} {'V':>3} {'LAST SEEN':<20} {'TITLE':<48} URL")
     for d in docs:
-        title = clip(d.title or "", 48)
+        title = clip(("[removed] " if d.status == "removed" else "") + (d.title or ""), 48)
         click.echo(f"{d.doc_id:<28} {d.language or '-':<4} {(d.date_published or '')[:10]:<10} {d.versions:>3} "
                    f"{(d.last_seen or '')[:19]:<20} {title:<48} {d.url}")
+    if len(docs) < total:
+        shown = f"{offset + 1}–{offset + len(docs)}"
+        more = f"; next: --offset {offset + len(docs)}" if offset + len(docs) < total else ""
+        click.echo(f"Documents {shown} of {total}{more}", err=True)
 
 
+# -- show, history -----------------------------------------------------------------------
 @click.command()
 @archive_options
 @click.argument("doc")
@@ -50,15 +132,19 @@ def show(archive_dir: Path | None, config_file: Path | None, doc: str, version: 
       kisi-archive show kisi.kz-en-2368
       kisi-archive show 'https://kisi.kz/?p=2368' --version 1 --json
     """
-    with open_archive(resolve_config(config_file, archive_dir=archive_dir)) as archive:
+    with open_archive(_config(config_file, archive_dir)) as archive:
         doc_id = archive.resolve(doc)
-        snap = archive.get(doc_id, version)
         total = len(archive.versions(doc_id))
+        if version is not None and not 1 <= version <= total:
+            raise UnknownVersion(f"{doc_id} has versions 1–{total}; there is no version {version}")
+        snap = archive.get(doc_id, version)
     if as_json:
         emit_json(snap.to_json())
         return
     click.echo(snap.title or "(untitled)")
     click.echo(f"{snap.doc_id} · version {snap.version} of {total} · language {snap.language or '-'} · post {snap.post_id}")
+    if snap.kind == "tombstone":
+        click.echo("Status:     removed from the site (this version records the removal)")
     click.echo(f"URL:        {snap.canonical_url or snap.final_url}")
     click.echo(f"Published:  {snap.date_published or '-'}   Modified: {snap.date_modified or '-'}")
     click.echo(f"Author:     {snap.author or '-'}")
@@ -84,7 +170,7 @@ def history(archive_dir: Path | None, config_file: Path | None, doc: str, as_jso
       kisi-archive history kisi.kz-en-2368
       kisi-archive history https://kisi.kz/en/some-event/ --json
     """
-    with open_archive(resolve_config(config_file, archive_dir=archive_dir)) as archive:
+    with open_archive(_config(config_file, archive_dir)) as archive:
         doc_id = archive.resolve(doc)
         versions = archive.versions(doc_id)
     if as_json:
@@ -93,12 +179,328 @@ def history(archive_dir: Path | None, config_file: Path | None, doc: str, as_jso
     click.echo(f"{doc_id}: {len(versions)} version(s)")
     click.echo(f"{'V':>3}  {'CAPTURED':<25} {'SHA256':<12}  CHANGED")
     for v in versions:
-        changed = ", ".join(v.changed_fields) if v.changed_fields else ("(first capture)" if v.version == 1 else "")
+        if v.kind == "tombstone":
+            changed = "(removed from the site)"
+        elif v.kind == "restored":
+            changed = "(back on the site) " + ", ".join(v.changed_fields)
+        else:
+            changed = ", ".join(v.changed_fields) if v.changed_fields else ("(first capture)" if v.version == 1 else "")
         if v.minor:
             changed += "  [minor: whitespace/punctuation only]"
-        click.echo(f"{v.version:>3}  {v.fetched_at:<25} {v.content_sha256[:12]}  {changed}")
+        click.echo(f"{v.version:>3}  {v.fetched_at:<25} {v.content_sha256[:12]}  {changed.strip()}")
 
 
+# -- diff --------------------------------------------------------------------------------
+FIELD_LABELS = {"title": "Title", "date_published": "Published", "date_modified": "Modified", "author": "Author",
+                "categories": "Categories", "tags": "Tags", "canonical_url": "URL"}
+
+
+@click.command()
+@archive_options
+@click.argument("doc")
+@click.option("--from", "from_version", type=int, metavar="N", help="Older version (default: the one before --to).")
+@click.option("--to", "to_version", type=int, metavar="M", help="Newer version (default: the latest).")
+@click.option("--context", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Unchanged paragraphs shown around each change.")
+@color_option
+@json_option
+def diff(archive_dir: Path | None, config_file: Path | None, doc: str, from_version: int | None,
+         to_version: int | None, context: int, color: bool | None, as_json: bool) -> None:
+    """Show what changed between two versions of a document (default: the last two).
+
+    Field by field (title, dates, author, categories, tags, URL), then a unified diff of
+    the text, with the changed words highlighted on a terminal. A document with a single
+    version has nothing to compare: that is said on stdout and the exit code is 0.
+
+    \b
+    Examples:
+      kisi-archive diff kisi.kz-en-2368
+      kisi-archive diff https://kisi.kz/?p=2368 --from 1 --to 3
+      kisi-archive diff kisi.kz-en-2368 --json | jq '.fields'
+    """
+    from storage.diff import diff_snapshots
+
+    with open_archive(_config(config_file, archive_dir)) as archive:
+        doc_id = archive.resolve(doc)
+        count = len(archive.versions(doc_id))
+        for given in (from_version, to_version):
+            if given is not None and not 1 <= given <= count:
+                raise UnknownVersion(f"{doc_id} has versions 1–{count}; there is no version {given}")
+        if count == 1 and from_version is None and to_version is None:
+            message = f"{doc_id} has only one version: nothing to compare yet."
+            if as_json:
+                emit_json({"doc_id": doc_id, "versions": 1, "from_version": None, "to_version": 1,
+                           "identical": True, "message": message, "changed_fields": [], "fields": [],
+                           "text": {"changed": False, "unified": "", "hunks": []}})
+            else:
+                click.echo(message)
+            return
+        new = to_version if to_version is not None else count
+        old = from_version if from_version is not None else max(new - 1, 1)
+        newer = archive.get(doc_id, new).to_json()
+        result = diff_snapshots(archive.get(doc_id, old).to_json(), newer, context=context)
+        removal = newer.get("removal") if result.to_kind == "tombstone" else None
+    if as_json:
+        emit_json({**result.to_json(), "versions": count})
+        return
+    _print_diff(result, removal, use_color(color))
+
+
+def _print_diff(result: Any, removal: dict[str, Any] | None, color: bool) -> None:
+    def style(text: str, **kw: Any) -> str:
+        return click.style(text, **kw) if color else text
+
+    def echo(text: str = "") -> None:
+        click.echo(text, color=color)
+
+    echo(style(f"{result.doc_id}: version {result.from_version} → {result.to_version}", bold=True)
+         + f"  (captured {result.from_fetched_at} → {result.to_fetched_at})")
+    if result.to_kind == "tombstone":
+        reason = f": {json.dumps(removal, ensure_ascii=False)}" if removal else ""
+        echo(f"Version {result.to_version} records that the post was removed from the site{reason}")
+    elif result.to_kind == "restored":
+        echo(f"Version {result.to_version} records that the post came back on the site.")
+    if result.identical:
+        echo(f"Versions {result.from_version} and {result.to_version} have the same content.")
+        return
+    echo(f"Changed: {', '.join(result.changed_fields)}" + ("  [minor: whitespace/punctuation only]" if result.minor else ""))
+    for change in result.fields:
+        label = FIELD_LABELS.get(change.field, change.field)
+        if change.added is not None:
+            parts = [style(f"+ {v}", fg="green") for v in change.added] + [style(f"- {v}", fg="red") for v in change.removed]
+            if change.added or change.removed:
+                echo(f"{label + ':':<12} " + "  ".join(parts))
+            else:  # same values, other order
+                echo(f"{label + ':':<12} order: {', '.join(change.old)} → {', '.join(change.new)}")
+        else:
+            echo(f"{label + ':':<12} " + style(f"- {change.old if change.old is not None else '(none)'}", fg="red"))
+            echo(f"{'':<12} " + style(f"+ {change.new if change.new is not None else '(none)'}", fg="green"))
+    if not result.hunks:
+        return
+    echo("")
+    for line in result.unified()[:2]:
+        echo(style(line, bold=True))
+    for hunk in result.hunks:
+        echo(style(hunk.header, fg="cyan"))
+        for line in hunk.lines:
+            colour = {"-": "red", "+": "green"}.get(line.op)
+            if colour is None or not color:
+                echo(line.op + line.text)
+            elif line.segments:
+                body = "".join(style(s.text, fg=colour, reverse=True, bold=True) if s.changed else style(s.text, fg=colour)
+                               for s in line.segments)
+                echo(style(line.op, fg=colour) + body)
+            else:
+                echo(style(line.op + line.text, fg=colour))
+
+
+# -- search ------------------------------------------------------------------------------
+@click.command()
+@archive_options
+@click.argument("query")
+@filter_options
+@click.option("--all-versions", is_flag=True, help="Search every version, not only the latest of each document.")
+@click.option("--stem", "stemmed", is_flag=True,
+              help="Match inflected forms: each word becomes its stem as a prefix (экспертами → эксперт*).")
+@click.option("--sort", type=click.Choice(SEARCH_SORTS), default="rank", show_default=True,
+              help="Best match first (rank), or by publication date.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many results.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many results first.")
+@color_option
+@json_option
+def search(archive_dir: Path | None, config_file: Path | None, query: str, languages: tuple[str, ...],
+           since: str | None, until: str | None, categories: tuple[str, ...], changed: bool, removed: bool,
+           all_versions: bool, stemmed: bool, sort: str, limit: int, offset: int, color: bool | None,
+           as_json: bool) -> None:
+    """Full-text search of titles and texts (SQLite FTS5), best match first.
+
+    QUERY: words (all must occur), "exact phrases", prefix*, OR, NOT, parentheses,
+    NEAR(a b, 5), title:word. Case and Latin accents are ignored; Russian and Kazakh
+    letters are matched as written, so use a prefix (реформ*) or --stem for other forms.
+
+    \b
+    Examples:
+      kisi-archive search 'political transformation'
+      kisi-archive search 'реформ*' --lang ru --since 2024
+      kisi-archive search 'Қазақстан*' --lang kk --json
+      kisi-archive search экспертами --stem
+      kisi-archive search '"round table" NOT webinar' --all-versions --category Events
+    """
+    from storage.query import search as run_search
+
+    filters = make_filters(languages, since, until, categories, changed, removed)
+    with open_archive(_config(config_file, archive_dir)) as archive:
+        result = run_search(archive.conn, query, filters, all_versions=all_versions, stemmed=stemmed, limit=limit,
+                            offset=offset, sort=sort)
+    if as_json:
+        emit_json({"query": result.query, "fts_query": result.fts_query, "total": result.total, "limit": limit,
+                   "offset": offset, "all_versions": all_versions, "filters": filters.to_json(),
+                   "hits": [hit.to_json() for hit in result.hits]})
+        return
+    if not result.hits:
+        click.echo(f"No results for {query!r}" + (f" past --offset {offset}" if result.total else "") + ".", err=True)
+        return
+    colour = use_color(color)
+    mark = (MARK_START, MARK_END)
+    for hit in result.hits:
+        version = f"v{hit.version}" + (" (latest)" if hit.latest and all_versions else "")
+        removed_note = "  [removed]" if hit.status == "removed" else ""
+        head = f"{hit.doc_id}  {version}  {hit.language or '-'}  {(hit.date_published or '')[:10]}  "
+        click.echo(head + (click.style(hit.title or "(untitled)", bold=True) if colour else (hit.title or "(untitled)"))
+                   + removed_note, color=colour)
+        snippet = " ".join(hit.snippet.split())
+        if colour:
+            parts = snippet.split(mark[0])
+            snippet = parts[0] + "".join(
+                click.style(p.split(mark[1], 1)[0], fg="yellow", bold=True) + (p.split(mark[1], 1)[1] if mark[1] in p else "")
+                for p in parts[1:])
+        else:
+            snippet = render_marks(snippet, "**", "**")
+        click.echo(f"    {snippet}", color=colour)
+        click.echo(f"    {hit.url}")
+    first, last = offset + 1, offset + len(result.hits)
+    more = f"; next: --offset {last}" if last < result.total else ""
+    click.echo(f"Results {first}–{last} of {result.total}{more}", err=True)
+
+
+# -- export ------------------------------------------------------------------------------
+@click.command()
+@archive_options
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True,
+              help="JSON Lines (one snapshot per line) or CSV (one row per snapshot, fixed columns).")
+@click.option("--all-versions", is_flag=True, help="Every version, not only the latest of each document.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Write to FILE (atomically) and FILE.manifest.json beside it, instead of stdout.")
+@json_option
+def export(archive_dir: Path | None, config_file: Path | None, languages: tuple[str, ...], since: str | None,
+           until: str | None, categories: tuple[str, ...], changed: bool, removed: bool, fmt: str,
+           all_versions: bool, out: Path | None, as_json: bool) -> None:
+    """Stream snapshots as JSON Lines or CSV, read from the snapshot files, in doc id order.
+
+    Takes the filters of `list`. A snapshot file that cannot be read is reported on stderr
+    and skipped; the export goes on and exits 1 at the end. With --out, a manifest
+    (count, filters, schema version, sha256 of the file) is written to FILE.manifest.json
+    and a summary is printed (--json: the manifest).
+
+    \b
+    Examples:
+      kisi-archive export > latest.jsonl
+      kisi-archive export --all-versions --format csv --out all-versions.csv
+      kisi-archive export --lang kk --since 2025 | jq -r .title
+    """
+    from storage.query import export as run_export
+
+    if as_json and out is None:
+        raise click.UsageError("--json describes an export written with --out FILE (the export itself goes to stdout)")
+    filters = make_filters(languages, since, until, categories, changed, removed)
+
+    def skipped(message: str) -> None:
+        click.echo(f"skipped: {message}", err=True)
+
+    with open_archive(_config(config_file, archive_dir)) as archive:
+        if out is None:
+            try:
+                result = run_export(archive, sys.stdout.buffer, fmt, filters, all_versions=all_versions,
+                                    on_skip=skipped)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                # The reader stopped (`| head`): not an error; keep Python from complaining at exit.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                sys.exit(exit_codes.OK)
+        else:
+            result, manifest = _export_to_file(archive, out, fmt, filters, all_versions, skipped)
+    if out is not None:
+        if as_json:
+            emit_json(manifest)
+        else:
+            click.echo(f"Exported {result.count} {'versions' if all_versions else 'documents'} to {out} "
+                       f"(sha256 {result.sha256[:16]}…); manifest {manifest_path(out)}")
+    if result.skipped:
+        click.echo(f"error: {len(result.skipped)} snapshot file(s) could not be read and were skipped "
+                   "(see above; `kisi-archive verify` checks the archive)", err=True)
+        sys.exit(exit_codes.ERROR)
+
+
+def manifest_path(out: Path) -> Path:
+    return out.with_name(out.name + ".manifest.json")
+
+
+def _export_to_file(archive: Any, out: Path, fmt: str, filters: Filters, all_versions: bool,
+                    on_skip: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
+    from storage.query import CSV_COLUMNS, export as run_export
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            result = run_export(archive, handle, fmt, filters, all_versions=all_versions, on_skip=on_skip)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    manifest = {
+        "file": out.name,
+        "format": fmt,
+        "count": result.count,
+        "bytes": result.bytes,
+        "sha256": result.sha256,
+        "all_versions": all_versions,
+        "filters": filters.to_json(),
+        "schema_version": SCHEMA_VERSION,
+        "columns": list(CSV_COLUMNS) if fmt == "csv" else None,
+        "skipped": result.skipped,
+        "archive": str(archive.root.resolve()),
+        "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "generator": f"kisi-archive {__version__}",
+    }
+    tmp_manifest = out.with_name(f".{out.name}.manifest.{os.getpid()}.tmp")
+    tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    os.replace(tmp_manifest, manifest_path(out))
+    return result, manifest
+
+
+# -- stats -------------------------------------------------------------------------------
+@click.command()
+@archive_options
+@filter_options
+@json_option
+def stats(archive_dir: Path | None, config_file: Path | None, languages: tuple[str, ...], since: str | None,
+          until: str | None, categories: tuple[str, ...], changed: bool, removed: bool, as_json: bool) -> None:
+    """Count documents and versions, by language, category and year of publication.
+
+    Also how many documents changed (more than one version) or were removed, and when the
+    first and last captures were made. Takes the filters of `list`.
+
+    \b
+    Examples:
+      kisi-archive stats
+      kisi-archive stats --lang ru --since 2024 --json
+    """
+    from storage.query import stats as run_stats
+
+    filters = make_filters(languages, since, until, categories, changed, removed)
+    with open_archive(_config(config_file, archive_dir)) as archive:
+        data = run_stats(archive.conn, filters)
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"Documents: {data['documents']}  (changed {data['changed']}, removed {data['removed']})")
+    click.echo(f"Versions:  {data['versions']}  (minor {data['minor_versions']})   Captures: {data['captures']}")
+    click.echo(f"Captured:  {data['first_capture'] or '-'} → {data['last_capture'] or '-'}")
+    for title, key, rows in (("By language", "language", data["by_language"]),
+                             ("By category", "category", data["by_category"]),
+                             ("By year of publication", "year", data["by_year"])):
+        click.echo("")
+        click.echo(f"{title:<32} {'DOCS':>8} {'VERSIONS':>9} {'CHANGED':>8} {'REMOVED':>8}")
+        for row in rows:
+            name = row[key] if row[key] is not None else "(none)"
+            click.echo(f"  {clip(str(name), 30):<30} {row['documents']:>8} {row['versions']:>9} "
+                       f"{row['changed']:>8} {row['removed']:>8}")
+
+
+# -- verify, reindex ---------------------------------------------------------------------
 @click.command()
 @archive_options
 @json_option
@@ -112,7 +514,7 @@ def verify(archive_dir: Path | None, config_file: Path | None, as_json: bool) ->
     Example:
       kisi-archive verify && echo archive intact
     """
-    with open_archive(resolve_config(config_file, archive_dir=archive_dir)) as archive:
+    with open_archive(_config(config_file, archive_dir)) as archive:
         report = archive.verify()
     if as_json:
         emit_json(report.to_json())
@@ -132,13 +534,13 @@ def verify(archive_dir: Path | None, config_file: Path | None, as_json: bool) ->
 @archive_options
 @json_option
 def reindex(archive_dir: Path | None, config_file: Path | None, as_json: bool) -> None:
-    """Rebuild the SQLite index from the JSON snapshot files.
+    """Rebuild the SQLite index (listing, search) from the JSON snapshot files.
 
     \b
     Example:
       kisi-archive reindex --archive ./archive
     """
-    with open_archive(resolve_config(config_file, archive_dir=archive_dir)) as archive:
+    with open_archive(_config(config_file, archive_dir)) as archive:
         count = archive.reindex()
     if as_json:
         emit_json({"documents": count})
@@ -146,4 +548,4 @@ def reindex(archive_dir: Path | None, config_file: Path | None, as_json: bool) -
         click.echo(f"Index rebuilt: {count} documents")
 
 
-COMMANDS = [list_, show, history, verify, reindex]
+COMMANDS = [list_, show, history, diff, search, export, stats, verify, reindex]

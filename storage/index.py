@@ -127,6 +127,9 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 
 def create(conn: sqlite3.Connection) -> None:
+    # 16 KiB pages: the full text's rows are a few KiB; about a sixth faster to build and
+    # smaller than with 4 KiB. Takes effect only in a new file (a rebuild), before WAL.
+    conn.execute("PRAGMA page_size = 16384")
     conn.executescript(SCHEMA)
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('index_schema', ?)", (str(INDEX_SCHEMA),))
     conn.commit()

@@ -10,20 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import sqlite3
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from . import index as idx
-from .errors import StorageError
 from .files import read_lines
 from .layout import Layout, snapshot_name
 from .urls import normalize_url
+from .workers import cpu_count, ordered_map, prefetch
 
 logger = logging.getLogger(__name__)
 
@@ -94,74 +90,38 @@ def document_rows(root: str, doc_id: str) -> DocumentRows | str | None:
     )
 
 
-_CHUNK = 64  # documents per message from a worker
+_CHUNK = 64  # documents per piece of work given to a worker process
+
+
+def read_chunk(root: str, doc_ids: list[str]) -> list[DocumentRows | str | None]:
+    """document_rows() of some documents (the task a worker process runs)."""
+    documents = str(Layout(Path(root)).documents)
+    paths = []
+    for doc_id in doc_ids:
+        folder = os.path.join(documents, doc_id)
+        try:
+            paths.extend(os.path.join(folder, name) for name in os.listdir(folder) if name.endswith((".json", ".jsonl")))
+        except OSError:
+            pass  # reported by document_rows
+    prefetch(paths)
+    return [document_rows(root, doc_id) for doc_id in doc_ids]
 
 
 def _read_all(root: Path, doc_ids: list[str], workers: int) -> Iterator[DocumentRows | str | None]:
-    """document_rows() of every document, in order: in this process, or in `workers`
-    child processes each reading every workers-th chunk of documents."""
-    if workers < 1 or len(doc_ids) < PARALLEL_FROM or not sys.executable:
-        for doc_id in doc_ids:
-            yield document_rows(str(root), doc_id)
-        return
-    chunks = [doc_ids[i:i + _CHUNK] for i in range(0, len(doc_ids), _CHUNK)]
-    workers = min(workers, len(chunks))
-    # Plain child processes running this module, not multiprocessing: a multiprocessing
-    # "spawn" child re-runs the caller's main script (a user's script without a
-    # __main__ guard would start children forever), and a "fork" child inherits the
-    # caller's open SQLite connections and threads.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    procs: list[subprocess.Popen[bytes]] = []
-    errors: list[Any] = []
-    try:
-        for k in range(workers):
-            err = tempfile.TemporaryFile()
-            errors.append(err)
-            proc = subprocess.Popen([sys.executable, "-m", "storage.rebuild", str(root)], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=err, env=env)
-            procs.append(proc)
-            assert proc.stdin is not None
-            proc.stdin.write(json.dumps(chunks[k::workers]).encode())
-            proc.stdin.close()
-        for i in range(len(chunks)):
-            proc = procs[i % workers]
-            assert proc.stdout is not None
-            header = proc.stdout.read(8)
-            if len(header) < 8:
-                proc.wait()
-                err = errors[i % workers]
-                err.seek(0)
-                last = (err.read().decode(errors="replace").strip().splitlines() or ["no output"])[-1]
-                raise StorageError(f"a reindex worker failed (exit {proc.returncode}): {last}")
-            yield from pickle.loads(proc.stdout.read(int.from_bytes(header, "big")))
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-        for err in errors:
-            err.close()
-
-
-def _worker_main(root: str) -> None:
-    """A child of _read_all: chunks of doc ids (JSON) on stdin; for each chunk, its
-    document_rows() pickled, with an 8-byte length before it, on stdout."""
-    chunks = json.loads(sys.stdin.buffer.read())
-    out = sys.stdout.buffer
-    for chunk in chunks:
-        data = pickle.dumps([document_rows(root, doc_id) for doc_id in chunk], protocol=pickle.HIGHEST_PROTOCOL)
-        out.write(len(data).to_bytes(8, "big"))
-        out.write(data)
-    out.flush()
+    """document_rows() of every document, in order, read by `workers` child processes
+    (storage.workers), or here when there are few documents."""
+    chunks = (doc_ids[i:i + _CHUNK] for i in range(0, len(doc_ids), _CHUNK))
+    serial_below = max(1, -(-PARALLEL_FROM // _CHUNK))
+    for rows in ordered_map("index-rows", str(root), chunks, workers=workers, serial_below=serial_below,
+                            inflight=8):
+        yield from rows
 
 
 def default_workers() -> int:
-    """Reading processes: the CPUs left once the writing process has one, at least one."""
-    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, count - 1)
+    """Reading processes: one per CPU (the writing process often waits on SQLite, and
+    reading is the larger half of the work); none on a single CPU."""
+    count = cpu_count()
+    return count if count > 1 else 0
 
 
 def build(conn: sqlite3.Connection, root: Path, doc_ids: Iterable[str], *, workers: int | None = None) -> int:
@@ -261,9 +221,3 @@ def _write(conn: sqlite3.Connection, batch: list[DocumentRows], next_id: int) ->
     conn.executemany(_DOCUMENT_INSERT, documents)
     return next_id
 
-
-if __name__ == "__main__":
-    # Import by name, so what is pickled refers to storage.rebuild, not to __main__.
-    from storage.rebuild import _worker_main as worker_main
-
-    worker_main(sys.argv[1])
