@@ -48,9 +48,14 @@ def cli(verbose: bool) -> None:
     Examples:
       kisi-archive crawl                      # crawl kisi.kz's Events into ./archive
       kisi-archive demo                       # the whole loop offline, on a bundled fixture site
-      kisi-archive list
+      kisi-archive list --changed --lang ru
       kisi-archive show https://kisi.kz/en/some-event/
       kisi-archive history kisi.kz-en-2368
+      kisi-archive diff kisi.kz-en-2368
+      kisi-archive search 'реформ*' --lang ru
+      kisi-archive export --format csv --out events.csv
+      kisi-archive daemon --every 6h --run-now
+      kisi-archive status --max-age 13h
     """
     setup_logging(verbose)
 

@@ -73,10 +73,12 @@ def _config(config_file: Path | None, archive_dir: Path | None) -> Any:
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many documents (one page).")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many documents first.")
 @click.option("--page", type=click.IntRange(min=1), help="Page number, counting from 1 (pages of --limit, default 50).")
+@click.option("--groups", is_flag=True,
+              help="Group translations (posts linked by hreflang); --json adds each document's `translations`.")
 @json_option
 def list_(archive_dir: Path | None, config_file: Path | None, languages: tuple[str, ...], since: str | None,
           until: str | None, categories: tuple[str, ...], changed: bool, removed: bool, sort: str,
-          limit: int | None, offset: int, page: int | None, as_json: bool) -> None:
+          limit: int | None, offset: int, page: int | None, groups: bool, as_json: bool) -> None:
     """List archived documents, newest publication first, with filters and paging.
 
     \b
@@ -86,6 +88,7 @@ def list_(archive_dir: Path | None, config_file: Path | None, languages: tuple[s
       kisi-archive list --changed --sort -versions --limit 20
       kisi-archive list --removed --json | jq -r '.[].url'
       kisi-archive list --limit 50 --page 3
+      kisi-archive list --groups
     """
     from storage.query import count_documents, list_documents
 
@@ -96,8 +99,12 @@ def list_(archive_dir: Path | None, config_file: Path | None, languages: tuple[s
     with open_archive(_config(config_file, archive_dir)) as archive:
         docs = list(list_documents(archive.conn, filters, sort=sort, limit=limit, offset=offset))
         total = count_documents(archive.conn, filters) if (limit is not None or offset) else len(docs)
+        translations = {d.doc_id: archive.translations(d.doc_id) for d in docs} if groups else {}
     if as_json:
-        emit_json([d.to_json() for d in docs])
+        emit_json([{**d.to_json(), **({"translations": translations[d.doc_id]} if groups else {})} for d in docs])
+        return
+    if groups and docs:
+        print_groups(docs, translations)
         return
     if not docs:
         if total:
@@ -116,6 +123,23 @@ def list_(archive_dir: Path | None, config_file: Path | None, languages: tuple[s
         shown = f"{offset + 1}–{offset + len(docs)}"
         more = f"; next: --offset {offset + len(docs)}" if offset + len(docs) < total else ""
         click.echo(f"Documents {shown} of {total}{more}", err=True)
+
+
+def print_groups(docs: list[Any], translations: dict[str, dict[str, str]]) -> None:
+    """One line per translation group, in listing order: its documents by language."""
+    by_id = {d.doc_id: d for d in docs}
+    done: set[str] = set()
+    for d in docs:
+        if d.doc_id in done:
+            continue
+        members = {d.doc_id, *translations.get(d.doc_id, {}).values()}
+        done |= members
+        parts = []
+        for doc_id in sorted(members, key=lambda m: (m != d.doc_id, m)):
+            lang = by_id[doc_id].language if doc_id in by_id else next(
+                (k for k, v in translations.get(d.doc_id, {}).items() if v == doc_id), "-")
+            parts.append(f"{lang or '-'} {doc_id}")
+        click.echo(f"{clip(d.title or '', 60):<60}  " + " | ".join(parts))
 
 
 # -- show, history -----------------------------------------------------------------------
@@ -138,6 +162,7 @@ def show(archive_dir: Path | None, config_file: Path | None, doc: str, version: 
         if version is not None and not 1 <= version <= total:
             raise UnknownVersion(f"{doc_id} has versions 1–{total}; there is no version {version}")
         snap = archive.get(doc_id, version)
+        translations = archive.translations(doc_id)
     if as_json:
         emit_json(snap.to_json())
         return
@@ -149,7 +174,9 @@ def show(archive_dir: Path | None, config_file: Path | None, doc: str, version: 
     click.echo(f"Published:  {snap.date_published or '-'}   Modified: {snap.date_modified or '-'}")
     click.echo(f"Author:     {snap.author or '-'}")
     click.echo(f"Categories: {', '.join(snap.categories) or '-'}   Tags: {', '.join(snap.tags) or '-'}")
-    if snap.alternates:
+    if translations:
+        click.echo(f"Translations: {', '.join(f'{lang} {other}' for lang, other in translations.items())}")
+    elif snap.alternates:
         click.echo(f"Languages:  {', '.join(f'{k} {v}' for k, v in snap.alternates.items())}")
     click.echo(f"Captured:   {snap.fetched_at} (HTTP {snap.http_status}) · sha256 {snap.content_sha256[:16]}")
     click.echo(f"Extractor:  {snap.extractor.get('name')} {snap.extractor.get('version')}")
@@ -173,10 +200,13 @@ def history(archive_dir: Path | None, config_file: Path | None, doc: str, as_jso
     with open_archive(_config(config_file, archive_dir)) as archive:
         doc_id = archive.resolve(doc)
         versions = archive.versions(doc_id)
+        translations = archive.translations(doc_id)
     if as_json:
         emit_json([v.to_json() for v in versions])
         return
     click.echo(f"{doc_id}: {len(versions)} version(s)")
+    if translations:
+        click.echo(f"Translations: {', '.join(f'{lang} {other}' for lang, other in translations.items())}")
     click.echo(f"{'V':>3}  {'CAPTURED':<25} {'SHA256':<12}  CHANGED")
     for v in versions:
         if v.kind == "tombstone":
@@ -536,16 +566,24 @@ def verify(archive_dir: Path | None, config_file: Path | None, as_json: bool) ->
 def reindex(archive_dir: Path | None, config_file: Path | None, as_json: bool) -> None:
     """Rebuild the SQLite index (listing, search) from the JSON snapshot files.
 
+    Exits 1 when some document could not be indexed (unreadable files; `verify` names them).
+
     \b
     Example:
       kisi-archive reindex --archive ./archive
     """
     with open_archive(_config(config_file, archive_dir)) as archive:
         count = archive.reindex()
+        on_disk = sum(1 for doc_id in archive.layout.document_ids() if archive.layout.versions_on_disk(doc_id))
+    skipped = on_disk - count
     if as_json:
-        emit_json({"documents": count})
+        emit_json({"documents": count, "skipped": skipped})
     else:
         click.echo(f"Index rebuilt: {count} documents")
+    if skipped:
+        click.echo(f"error: {skipped} document(s) could not be indexed; run `kisi-archive verify` to see which",
+                   err=True)
+        sys.exit(exit_codes.ERROR)
 
 
 COMMANDS = [list_, show, history, diff, search, export, stats, verify, reindex]

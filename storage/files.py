@@ -102,10 +102,15 @@ def gzip_bytes(data: bytes) -> bytes:
 LOCK_NAME = ".lock"
 
 
-@contextlib.contextmanager
-def document_lock(folder: Path) -> Iterator[None]:
+def document_lock(folder: Path) -> contextlib.AbstractContextManager[None]:
     """Serialise writers of one document folder (released by the OS if the process dies)."""
-    with open(folder / LOCK_NAME, "a+b") as handle:
+    return file_lock(folder / LOCK_NAME)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive flock on `path` (created empty if missing), released by the OS on death."""
+    with open(path, "a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield

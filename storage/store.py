@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from . import index as idx
 from .errors import CorruptSnapshot, NotAnArchive, UnknownDocument, UnknownVersion
-from .files import AlreadyExists, TEMP_PREFIX, append_line, document_lock, dump_json, gzip_bytes, read_lines, replace_atomically, write_once
+from .files import AlreadyExists, TEMP_PREFIX, append_line, document_lock, file_lock, dump_json, gzip_bytes, read_lines, replace_atomically, write_once
 from .layout import Layout, raw_name
 from .policy import VERSIONED_FIELDS, content_of, content_sha256, decide
 from .records import SCHEMA_VERSION, Capture, CaptureResult, DocumentSummary, RawRef, Snapshot, VersionSummary
@@ -26,6 +26,7 @@ from .urls import normalize_url, shortlink_post_id
 logger = logging.getLogger(__name__)
 
 FORMAT_NAME = "kisi-archive"
+INDEX_LOCK = ".index.lock"  # held while the index is built, so only one process builds it
 
 
 def document_id(site: str, language: str | None, post_id: int | None, url: str | None) -> str:
@@ -129,19 +130,24 @@ class Archive:
     def conn(self) -> sqlite3.Connection:
         """The index connection; builds or rebuilds the index when missing or outdated."""
         if self._conn is None:
-            fresh = not self.layout.index.exists()
-            conn = idx.connect(self.layout.index)
-            if not fresh and idx.schema_of(conn) != idx.INDEX_SCHEMA:
-                conn.close()
-                logger.info("index schema changed: rebuilding it from the snapshot files")
-                self._rebuild_index()
-                conn = idx.connect(self.layout.index)
-                fresh = False
-            self._conn = conn
-            if fresh:
-                idx.create(conn)
-                self._catch_up_all(conn)
+            if not self._index_current():
+                # One process builds; the others wait for it and then use its index. The
+                # index appears only complete (built aside, then renamed into place).
+                with file_lock(self.root / INDEX_LOCK):
+                    if not self._index_current():
+                        logger.info("building the index from the snapshot files")
+                        self._rebuild_index()
+            self._conn = idx.connect(self.layout.index)
         return self._conn
+
+    def _index_current(self) -> bool:
+        if not self.layout.index.exists():
+            return False
+        probe = idx.connect(self.layout.index, readonly=True)
+        try:
+            return idx.schema_of(probe) == idx.INDEX_SCHEMA
+        finally:
+            probe.close()
 
     # -- reading the files -------------------------------------------------------------
     def _read_snapshot(self, doc_id: str, version: int) -> dict[str, Any]:
@@ -361,7 +367,8 @@ class Archive:
     def reindex(self) -> int:
         """Rebuild the SQLite index from the snapshot files; returns the number of documents."""
         self.close()
-        return self._rebuild_index()
+        with file_lock(self.root / INDEX_LOCK):
+            return self._rebuild_index()
 
     # -- crawl state ---------------------------------------------------------------------
     def load_state(self, name: str) -> dict[str, Any]:

@@ -176,9 +176,17 @@ def test_typographic_only_change_is_minor(site, cli) -> None:
     assert versions(cli, f"{site.url}/?p={POST}")[-1]["minor"] is False
 
 
-def test_translations_name_each_other(site, cli) -> None:
+def test_translations_form_a_group(site, cli) -> None:
     cli.crawl(site)
     english = doc(cli, f"{site.url}/?p=2368")
     assert set(english["alternates"]) == {"en", "ru", "kk"}
-    shown = cli("show", english["doc_id"]).out
-    assert "ru" in shown and "kk" in shown
+    ru_id, kk_id = english["doc_id"].replace("-en-2368", "-ru-2369"), english["doc_id"].replace("-en-2368", "-kk-2374")
+    assert f"Translations: kk {kk_id}, ru {ru_id}" in cli("show", english["doc_id"]).out
+    assert f"en {english['doc_id']}" in cli("history", ru_id).out
+    listed = {d["doc_id"]: d for d in cli("list", "--groups", "--json").json()}
+    assert listed[english["doc_id"]]["translations"] == {"kk": kk_id, "ru": ru_id}
+    assert listed[kk_id]["translations"] == {"en": english["doc_id"], "ru": ru_id}
+    grouped = cli("list", "--groups").out
+    line = next(line for line in grouped.splitlines() if english["doc_id"] in line)
+    assert ru_id in line and kk_id in line
+    assert len(grouped.splitlines()) == 16 - 3  # two groups absorb three documents

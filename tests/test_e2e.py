@@ -169,3 +169,17 @@ def test_every_command_has_help_with_an_example(cli) -> None:
         text = cli(command, "--help").out
         assert "Example" in text, command
         assert "kisi-archive " + command in text, command
+
+
+def test_reindex_reports_documents_it_could_not_read(cli) -> None:
+    from storage import Archive
+    from tests.test_storage import capture
+
+    with Archive.open(cli.archive, create=True) as archive:
+        archive.record_capture(capture())
+        archive.record_capture(capture(post_id=2400))
+        archive.layout.snapshot("kisi.kz-en-2400", 1).write_text("{ not json", "utf-8")
+    result = cli("reindex", check=False)
+    assert result.code == 1 and "1 document(s) could not be indexed" in result.err
+    assert [d["post_id"] for d in cli("list", "--json").json()] == [2368]
+    assert cli("verify", check=False).code == 1
