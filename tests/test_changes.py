@@ -190,3 +190,46 @@ def test_translations_form_a_group(site, cli) -> None:
     line = next(line for line in grouped.splitlines() if english["doc_id"] in line)
     assert ru_id in line and kk_id in line
     assert len(grouped.splitlines()) == 16 - 3  # two groups absorb three documents
+
+
+def test_pages_with_validators_cost_a_304(site, cli) -> None:
+    with site.modify() as state:
+        state.set_option("page_validators", True)  # a caching layer in front of WordPress
+    cli.crawl(site)
+    before = {d["doc_id"]: d["last_seen"] for d in cli("list", "--json").json()}
+    site.clear_requests()
+    counts = cli.crawl(site, "--full").json()["counts"]
+    assert counts["not_modified"] == 16 and counts["fetched"] == 0 and counts["new_versions"] == 0
+    pages = [r for r in site.requests() if r["status"] == 304 and "/feed/" not in r["path"]]
+    assert len(pages) == 16 and all(r["if_none_match"] for r in pages)
+    after = cli("list", "--json").json()
+    assert all(d["versions"] == 1 and d["last_seen"] >= before[d["doc_id"]] for d in after)
+    with site.modify() as state:
+        state.edit(POST, title="Edited behind a cache")
+    counts = cli.crawl(site, "--full").json()["counts"]
+    assert counts["new_versions"] == 1 and counts["not_modified"] == 15
+
+
+def test_posts_no_signal_covers_are_rechecked_as_they_age(site, cli) -> None:
+    from scheduler.demo_site import Post
+
+    with site.modify() as state:
+        state.set_option("rest", "401")
+        state.set_option("sitemap", "missing")  # no modification signal at all
+        fresh = state.publish(Post(lang="en", title="Yesterday's round table", slug="yesterdays-round-table",
+                                   content_html="<p>" + "Experts met yesterday. " * 30 + "</p>", categories=["events"],
+                                   date_gmt="2026-10-31T10:00:00"))
+
+    cli.env["KISI_SWEEP_EVERY"] = "1000d"  # keep removal sweeps out of this count
+
+    def crawl_at(now: str) -> dict:
+        cli.env["KISI_NOW"] = now
+        return cli.crawl(site).json()["counts"]
+
+    assert crawl_at("2026-11-01T00:00:00+00:00")["new_documents"] == 17
+    assert crawl_at("2026-11-01T12:00:00+00:00")["fetched"] == 0  # nothing is due yet
+    next_day = crawl_at("2026-11-02T06:00:00+00:00")
+    assert next_day["rechecks"] == 1 and next_day["fetched"] == 1  # only the day-old post
+    assert {d["post_id"]: d["last_seen"] for d in cli("list", "--json").json()}[fresh.id] == "2026-11-02T06:00:00+00:00"
+    months_later = crawl_at("2027-03-01T00:00:00+00:00")
+    assert months_later["rechecks"] == 17 and months_later["new_versions"] == 0

@@ -183,3 +183,18 @@ def test_reindex_reports_documents_it_could_not_read(cli) -> None:
     assert result.code == 1 and "1 document(s) could not be indexed" in result.err
     assert [d["post_id"] for d in cli("list", "--json").json()] == [2368]
     assert cli("verify", check=False).code == 1
+
+
+def test_scrapy_crawl_from_the_project_root_writes_the_same_archive(site, cli) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(cli.env, KISI_SITE=f"{site.url}/en/", KISI_CATEGORY="events")
+    scrapy = Path(sys.executable).parent / "scrapy"
+    proc = subprocess.run([str(scrapy), "crawl", "events", "-L", "WARNING"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert post_ids(cli("list", "--json").json()) == EN_EVENTS | TRANSLATIONS
+    # The command sees what scrapy stored: an unchanged crawl adds nothing.
+    assert cli.crawl(site, "--full").json()["counts"]["new_versions"] == 0

@@ -747,7 +747,8 @@ class EventsSpider(scrapy.Spider):
                 yield from self._post_request(doc.url, run, source="listing", purpose="removal-check", doc=doc, force=True)
                 continue
             covered = (doc.site, doc.post_id) in rest_members or doc.doc_id in self._covered
-            if not covered and self.recheck_policy.due(doc.date_published, doc.last_seen, now):
+            # --full re-fetches every document, including those no source named this run.
+            if self.full or (not covered and self.recheck_policy.due(doc.date_published, doc.last_seen, now)):
                 self.counts["rechecks"] += 1
                 yield from self._post_request(doc.url, run, source="listing", purpose="recheck", doc=doc, force=True)
 

@@ -6,6 +6,7 @@ down in the state file); everything a crawler can observe is decided here.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Mapping
@@ -69,7 +70,25 @@ def render(state: SiteState, request: Request, ctx: Context) -> Response:
     m = re.fullmatch(r"/wp-sitemap(?:-([a-z]+-[a-z]+)-(\d+))?\.xml", path)
     if m:
         return _sitemap(state, m.group(1), m.group(2), ctx)
-    return _front(state, request, path, split.query, query, ctx)
+    response = _front(state, request, path, split.query, query, ctx)
+    if state.options.page_validators and response.status == 200:
+        response = _with_page_validators(state, request, response)
+    return response
+
+
+def _with_page_validators(state: SiteState, request: Request, response: Response) -> Response:
+    """What a caching layer adds to a single post page: validators, and 304 when they match."""
+    shortlink = next((v for k, v in response.headers if k == "Link" and v.endswith("rel=shortlink")), None)
+    match = re.search(r"\?p=(\d+)>", shortlink or "")
+    post = state.post(int(match.group(1))) if match else None
+    if post is None:
+        return response
+    modified = post.modified_gmt or post.date_gmt
+    etag = '"' + hashlib.md5(f"{post.id}:{modified}".encode("ascii")).hexdigest() + '"'
+    validators = [("ETag", etag), ("Last-Modified", feeds.http_date(modified))]
+    if _not_modified(request, etag, validators[1][1]):
+        return Response(304, validators, b"")
+    return Response(response.status, [*response.headers, *validators], response.body)
 
 
 def fault_response(fault: Fault) -> Response:

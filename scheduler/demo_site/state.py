@@ -89,6 +89,9 @@ class Options:
     wp_version: str = "6.6"  # sitemap <lastmod> appears from 6.5
     robots_disallow: list[str] = field(default_factory=list)
     posts_per_page: int = 10
+    # A caching plugin or CDN in front of WordPress: single pages get ETag/Last-Modified
+    # (from the post's modification time) and answer 304 to matching conditional requests.
+    page_validators: bool = False
 
     def validate(self) -> None:
         if self.rest not in REST_MODES:
