@@ -24,8 +24,6 @@ from crawler.spiders.events import EventsSpider
 from scheduler import exit_codes
 from scheduler.config import Config
 
-COUNT_KEYS = ("discovered", "fetched", "new_documents", "new_versions", "unchanged", "errors")
-
 
 def summarize(spider: EventsSpider, stats: dict[str, Any]) -> dict[str, Any]:
     """The run's counts and source report, from the spider's counters and Scrapy's stats."""

@@ -6,10 +6,9 @@ This is the only module that reads the environment.
 """
 from __future__ import annotations
 
-import json
 import os
 import tomllib
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -218,20 +217,3 @@ def load_config(
     category = category or env.get("KISI_CATEGORY") or None
     config = Config(**values)
     return config.with_site(site, category)
-
-
-def describe() -> list[dict[str, Any]]:
-    """Every setting with its default and environment variable (for docs and `config` output)."""
-    defaults = Config()
-    return [
-        {"name": o.name, "env": o.env, "default": str(getattr(defaults, o.name)), "help": o.help}
-        for o in OPTIONS
-    ]
-
-
-def config_names() -> set[str]:
-    return {f.name for f in fields(Config)}
-
-
-def dumps(config: Config) -> str:
-    return json.dumps(config.to_json(), ensure_ascii=False, sort_keys=True)

@@ -152,7 +152,7 @@ def document_row(doc_id: str, latest: dict[str, Any], versions: int, captures: l
         "site": latest.get("site") or "",
         "post_id": latest.get("post_id"),
         "language": latest.get("language"),
-        "url": latest.get("canonical_url") or latest.get("final_url") or latest.get("url") or "",
+        "url": snapshot_url(latest),
         "title": latest.get("title"),
         "date_published": latest.get("date_published"),
         "date_modified": latest.get("date_modified"),
@@ -169,6 +169,11 @@ def document_row(doc_id: str, latest: dict[str, Any], versions: int, captures: l
     }
 
 
+def snapshot_url(snapshot: dict[str, Any]) -> str:
+    """The address a snapshot is listed under: canonical, else where the fetch ended, else asked."""
+    return snapshot.get("canonical_url") or snapshot.get("final_url") or snapshot.get("url") or ""
+
+
 def version_row(snapshot: dict[str, Any]) -> dict[str, Any]:
     """What the index keeps of one snapshot: the versions row (with its categories) and its full text."""
     return {
@@ -179,7 +184,7 @@ def version_row(snapshot: dict[str, Any]) -> dict[str, Any]:
         "content_sha256": snapshot["content_sha256"],
         "changed_fields": json.dumps(snapshot.get("changed_fields") or []),
         "minor": int(bool(snapshot.get("minor"))),
-        "url": snapshot.get("canonical_url") or snapshot.get("final_url") or snapshot.get("url") or "",
+        "url": snapshot_url(snapshot),
         "title": snapshot.get("title"),
         "language": snapshot.get("language"),
         "date_published": snapshot.get("date_published"),

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 from dataclasses import replace
 from pathlib import Path
 

@@ -21,10 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote, unquote, urlsplit
 
-try:  # Only the cross-process lock needs it; without fcntl the lock degrades to a no-op.
-    import fcntl
-except ImportError:  # pragma: no cover - not on Linux
-    fcntl = None  # type: ignore[assignment]
+from storage.files import file_lock
 
 SCHEMA_VERSION = 1
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -422,19 +419,9 @@ def match_path(table: dict[str, Any], target: str) -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def state_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+def state_lock(path: str | os.PathLike[str]) -> contextlib.AbstractContextManager[None]:
     """An advisory lock beside the state file; os.replace swaps inodes, so lock a sidecar."""
-    if fcntl is None:  # pragma: no cover
-        yield
-        return
-    lock_path = Path(f"{os.fspath(path)}.lock")
-    with open(lock_path, "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    return file_lock(Path(f"{os.fspath(path)}.lock"))
 
 
 def version_at_least(version: str, minimum: str) -> bool:
