@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
-from scheduler.durations import parse_interval
+from crawler.durations import parse_interval
 
 # Statuses that prove a URL is gone. Everything else (timeouts, 5xx, 429, robots.txt
 # refusals, connection errors) proves nothing about the post.

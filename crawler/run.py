@@ -21,8 +21,8 @@ from twisted.internet import task
 
 from crawler.scrapy_settings import build
 from crawler.spiders.events import EventsSpider
-from scheduler import exit_codes
-from scheduler.config import Config
+from crawler import exit_codes
+from crawler.config import Config
 
 
 def summarize(spider: EventsSpider, stats: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scheduler.config import Config
+from crawler.config import Config
 
 # Settings that never vary: they are policy, not configuration.
 STATIC: dict[str, Any] = {

@@ -6,6 +6,6 @@ file < KISI_* environment), so both write into the same archive.
 from __future__ import annotations
 
 from crawler.scrapy_settings import build
-from scheduler.config import load_config
+from crawler.config import load_config
 
 globals().update(build(load_config()))

@@ -1,4 +1,6 @@
 """Orchestration: configuration, crawl runs in child processes, the daemon and the CLI."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from storage import __version__
+
+__all__ = ["__version__"]

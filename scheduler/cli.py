@@ -1,7 +1,7 @@
 """The `kisi-archive` command: a thin layer over storage and scheduler.runs.
 
 Data goes to stdout, logs and errors to stderr. Every inspecting command takes --json.
-Exit codes: see scheduler/exit_codes.py. Nothing here imports Scrapy or trafilatura, so
+Exit codes: see crawler/exit_codes.py. Nothing here imports Scrapy or trafilatura, so
 inspecting commands start fast; the crawl itself runs in a child process.
 """
 from __future__ import annotations
@@ -12,10 +12,11 @@ from typing import Any
 
 import click
 
+from crawler import exit_codes
+from crawler.config import ConfigError
 from storage import StorageError
 
-from . import __version__, cli_crawl, cli_daemon, cli_inspect, exit_codes
-from .config import ConfigError
+from . import __version__, cli_crawl, cli_daemon, cli_inspect
 
 logger = logging.getLogger("kisi_archive")
 

@@ -7,9 +7,8 @@ from typing import Any, Callable
 
 import click
 
+from crawler.config import Config, load_config
 from storage import Archive
-
-from .config import Config, load_config
 
 
 def archive_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
+from crawler.config import Config, Section, load_config
 from storage import Archive
 
 from .cli_common import archive_options, clip, emit_json, json_option, resolve_config
-from .config import Config, Section, load_config
 
 KISI_HOST = "kisi.kz"
 

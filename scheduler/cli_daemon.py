@@ -8,12 +8,12 @@ from typing import Any
 
 import click
 
-from storage.lock import CRAWL_LOCK, DAEMON_LOCK, LockBusy, LockWaitCancelled, is_held, pid_alive, read_holder
-from storage.runs import Ledger, RunRecord, read_daemon_state
+from crawler import exit_codes
+from crawler.config import Config
 
-from . import exit_codes
 from .cli_common import archive_options, clip, emit_json, json_option, open_archive, resolve_config
-from .config import Config
+from .ledger import Ledger, RunRecord, read_daemon_state
+from .lock import CRAWL_LOCK, DAEMON_LOCK, LockBusy, LockWaitCancelled, is_held, pid_alive, read_holder
 from .runs import RunResult
 
 

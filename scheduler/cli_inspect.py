@@ -19,7 +19,7 @@ from storage import SCHEMA_VERSION, UnknownVersion
 from storage.query import (DEFAULT_SORT, EXPORT_FORMATS, SEARCH_SORTS, SORT_CHOICES, BadQuery, Filters,
                            MARK_END, MARK_START, render_marks)
 
-from . import __version__, exit_codes
+from . import __version__
 from .cli_common import archive_options, clip, emit_json, json_option, open_archive, resolve_config
 
 

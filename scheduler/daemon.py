@@ -41,12 +41,12 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawler.config import Config, ConfigError
+from crawler.durations import format_interval, parse_interval
 from storage import Archive
-from storage.lock import LockBusy, LockWaitCancelled, daemon_lock, new_holder
-from storage.runs import write_daemon_state
 
-from .config import Config, ConfigError
-from .durations import format_interval, parse_interval
+from .ledger import write_daemon_state
+from .lock import LockBusy, LockWaitCancelled, daemon_lock, new_holder
 from .runs import Stopper, iso, record_skipped, recover_abandoned, run_crawl, utc_now
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ JOB_ID = "kisi-archive-crawl"
 TICK_SECONDS = 0.5  # how often the main thread looks at stop requests and the clock
 CLOCK_JUMP_TOLERANCE = 2.0
 
-# ----- intervals: scheduler/durations.py (shared with the crawl policy) -----------
+# ----- intervals: crawler/durations.py (shared with the crawl policy) -----------
 
 
 

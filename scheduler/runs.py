@@ -25,12 +25,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable
 
+from crawler import exit_codes
+from crawler.config import Config
 from storage import Archive
-from storage.lock import ArchiveLock, Holder, LockBusy, crawl_lock, new_holder
-from storage.runs import Ledger, RunRecord, with_all_counts
 
-from . import exit_codes
-from .config import Config
+from .ledger import Ledger, RunRecord, with_all_counts
+from .lock import ArchiveLock, Holder, LockBusy, crawl_lock, new_holder
 
 logger = logging.getLogger(__name__)
 

@@ -4,12 +4,17 @@ JSON snapshot files are the source of truth; the SQLite index is a cache rebuilt
 """
 from __future__ import annotations
 
+# The version of kisi-archive (one number for the whole project: the CLI, the User-Agent,
+# the manifests and records it writes). Kept in the lowest layer so every layer can read it.
+__version__ = "0.1.0"
+
 from .errors import CorruptSnapshot, NotAnArchive, StorageError, UnknownDocument, UnknownVersion
 from .policy import VERSIONED_FIELDS, decide
 from .records import SCHEMA_VERSION, Capture, CaptureResult, DocumentSummary, Snapshot, VersionSummary
 from .store import Archive, VerifyReport, document_id
 
 __all__ = [
+    "__version__",
     "Archive", "Capture", "CaptureResult", "CorruptSnapshot", "DocumentSummary", "NotAnArchive",
     "SCHEMA_VERSION", "Snapshot", "StorageError", "UnknownDocument", "UnknownVersion", "VERSIONED_FIELDS",
     "VerifyReport", "VersionSummary", "decide", "document_id",

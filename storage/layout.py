@@ -24,6 +24,10 @@ INDEX = "index.sqlite"
 DOCUMENTS = "documents"
 CAPTURES = "captures.jsonl"
 STATE = "state"
+RUNS = "runs"
+CRAWL_LOCK = "crawl.lock"
+DAEMON_LOCK = "daemon.lock"
+DAEMON_STATE = "daemon.json"
 _VERSION_FILE = re.compile(r"^v(\d{4,})\.json$")
 
 
@@ -54,6 +58,24 @@ class Layout:
 
     def state(self, name: str) -> Path:
         return self.root / STATE / f"{name}.json"
+
+    # Records about the archive that the scheduler keeps (scheduler/lock.py, scheduler/ledger.py):
+    # their names are part of the on-disk layout, so they are spelled here.
+    @property
+    def runs(self) -> Path:
+        return self.root / RUNS
+
+    @property
+    def crawl_lock(self) -> Path:
+        return self.root / CRAWL_LOCK
+
+    @property
+    def daemon_lock(self) -> Path:
+        return self.root / DAEMON_LOCK
+
+    @property
+    def daemon_state(self) -> Path:
+        return self.root / DAEMON_STATE
 
     def captures(self, doc_id: str) -> Path:
         return self.document_dir(doc_id) / CAPTURES

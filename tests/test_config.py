@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.config import OPTIONS, Config, ConfigError, Section, load_config
+from crawler.config import OPTIONS, Config, ConfigError, Section, load_config
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 

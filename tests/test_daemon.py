@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.config import Config
+from crawler.config import Config
 from scheduler.daemon import (GridIntervalTrigger, JsonFormatter, Schedule, ScheduleError, clock_jumped, cron_trigger,
                               cron_weekdays, effective_jitter, fire_times, format_interval, freshness, gaps,
                               job_options, misfire_grace, parse_interval, schedule_from_config)
 from scheduler.runs import Stopper, due_signals, supervise
-from storage.lock import CRAWL_LOCK, DAEMON_LOCK, is_held, pid_alive, read_holder
-from storage.runs import Ledger, RunRecord
+from scheduler.lock import CRAWL_LOCK, DAEMON_LOCK, is_held, pid_alive, read_holder
+from scheduler.ledger import Ledger, RunRecord
 
 from conftest import BIN, Cli
 

@@ -1,4 +1,4 @@
-"""The archive locks (storage/lock.py): busy, waiting, stale takeover, holders that died."""
+"""The archive locks (scheduler/lock.py): busy, waiting, stale takeover, holders that died."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.lock import (ArchiveLock, Holder, LockBusy, LockWaitCancelled, crawl_lock, is_held, new_holder,
+from scheduler.lock import (ArchiveLock, Holder, LockBusy, LockWaitCancelled, crawl_lock, is_held, new_holder,
                           pid_alive, read_holder)
 
 
@@ -52,7 +52,7 @@ def test_record_under_a_free_lock_is_a_stale_lock_taken_over(tmp_path: Path) -> 
 
 
 def test_lock_of_a_killed_process_is_released_and_its_record_reported(tmp_path: Path) -> None:
-    code = ("import sys, time; from storage.lock import crawl_lock, new_holder; "
+    code = ("import sys, time; from scheduler.lock import crawl_lock, new_holder; "
             "l = crawl_lock(sys.argv[1]); l.try_acquire(new_holder('crawl', 'now', run_id='victim')); "
             "print('locked', flush=True); time.sleep(60)")
     child = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)

@@ -10,6 +10,7 @@ hour per content mutation, so runs are reproducible and never depend on the real
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import html
 import json
 import os
@@ -21,7 +22,6 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote, unquote, urlsplit
 
-from storage.files import file_lock
 
 SCHEMA_VERSION = 1
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -419,9 +419,15 @@ def match_path(table: dict[str, Any], target: str) -> str | None:
     return None
 
 
-def state_lock(path: str | os.PathLike[str]) -> contextlib.AbstractContextManager[None]:
+@contextlib.contextmanager
+def state_lock(path: str | os.PathLike[str]) -> Iterator[None]:
     """An advisory lock beside the state file; os.replace swaps inodes, so lock a sidecar."""
-    return file_lock(Path(f"{os.fspath(path)}.lock"))
+    with open(f"{os.fspath(path)}.lock", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def version_at_least(version: str, minimum: str) -> bool:

@@ -27,10 +27,11 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import StorageError
+from storage import StorageError
+from storage.layout import CRAWL_LOCK as CRAWL_LOCK_NAME, DAEMON_LOCK as DAEMON_LOCK_NAME, Layout
 
-CRAWL_LOCK = "crawl.lock"
-DAEMON_LOCK = "daemon.lock"
+CRAWL_LOCK = CRAWL_LOCK_NAME
+DAEMON_LOCK = DAEMON_LOCK_NAME
 
 # A non-blocking attempt retries this long before reporting "busy", so that a reader's
 # brief probe (`status`) can never make a starting daemon or crawl fail.
@@ -257,8 +258,8 @@ def new_holder(kind: str, started: str, *, run_id: str | None = None, trigger: s
 
 
 def crawl_lock(archive_root: str | os.PathLike[str]) -> ArchiveLock:
-    return ArchiveLock(Path(archive_root) / CRAWL_LOCK)
+    return ArchiveLock(Layout(Path(archive_root)).crawl_lock)
 
 
 def daemon_lock(archive_root: str | os.PathLike[str]) -> ArchiveLock:
-    return ArchiveLock(Path(archive_root) / DAEMON_LOCK)
+    return ArchiveLock(Layout(Path(archive_root)).daemon_lock)

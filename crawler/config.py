@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from storage import __version__
+
 CONFIG_ENV = "KISI_CONFIG"
 PROJECT_URL = "https://github.com/kisi-archive/kisi-archive"
 
@@ -108,8 +110,6 @@ class Config:
 
     @property
     def user_agent(self) -> str:
-        from . import __version__
-
         return f"kisi-archive/{__version__} (+{self.contact}; archiver of public event pages)"
 
 

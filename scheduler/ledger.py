@@ -15,10 +15,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .files import dump_json, replace_atomically
+from storage.files import dump_json, replace_atomically
+from storage.layout import Layout
 
-RUNS = "runs"
-DAEMON_STATE = "daemon.json"
 SCHEMA_VERSION = 1
 
 # Outcomes of a run. "running" is rewritten when the run ends; "skipped" is a scheduled run
@@ -60,7 +59,7 @@ def with_all_counts(counts: dict[str, Any]) -> dict[str, int]:
 
 class Ledger:
     def __init__(self, archive_root: str | os.PathLike[str]) -> None:
-        self.dir = Path(archive_root) / RUNS
+        self.dir = Layout(Path(archive_root)).runs
 
     def run_dir(self, run_id: str) -> Path:
         return self.dir / run_id
@@ -111,13 +110,13 @@ class Ledger:
 
 def write_daemon_state(archive_root: str | os.PathLike[str], state: dict[str, Any]) -> None:
     """Replace ARCHIVE/daemon.json (the running daemon's pid, schedule and next run)."""
-    replace_atomically(Path(archive_root) / DAEMON_STATE, dump_json({"schema_version": SCHEMA_VERSION, **state}))
+    replace_atomically(Layout(Path(archive_root)).daemon_state, dump_json({"schema_version": SCHEMA_VERSION, **state}))
 
 
 def read_daemon_state(archive_root: str | os.PathLike[str]) -> dict[str, Any] | None:
     """ARCHIVE/daemon.json, or None when no daemon ever ran on this archive (or it is unreadable)."""
     try:
-        data = json.loads((Path(archive_root) / DAEMON_STATE).read_text("utf-8"))
+        data = json.loads(Layout(Path(archive_root)).daemon_state.read_text("utf-8"))
     except (FileNotFoundError, ValueError):
         return None
     return data if isinstance(data, dict) else None
