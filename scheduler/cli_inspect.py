@@ -9,14 +9,15 @@ import json
 import os
 import sys
 import textwrap
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
-from storage import SCHEMA_VERSION, UnknownVersion
-from storage.query import (DEFAULT_SORT, EXPORT_FORMATS, SEARCH_SORTS, SORT_CHOICES, BadQuery, Filters,
+from crawler import exit_codes
+from storage import UnknownVersion
+from storage.export import EXPORT_FORMATS
+from storage.query import (DEFAULT_SORT, SEARCH_SORTS, SORT_CHOICES, BadQuery, Filters,
                            MARK_END, MARK_START, render_marks)
 
 from . import __version__
@@ -419,7 +420,7 @@ def export(archive_dir: Path | None, config_file: Path | None, languages: tuple[
       kisi-archive export --all-versions --format csv --out all-versions.csv
       kisi-archive export --lang kk --since 2025 | jq -r .title
     """
-    from storage.query import export as run_export
+    from storage.export import export as run_export, export_to_file, manifest_path
 
     if as_json and out is None:
         raise click.UsageError("--json describes an export written with --out FILE (the export itself goes to stdout)")
@@ -439,7 +440,8 @@ def export(archive_dir: Path | None, config_file: Path | None, languages: tuple[
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 sys.exit(exit_codes.OK)
         else:
-            result, manifest = _export_to_file(archive, out, fmt, filters, all_versions, skipped)
+            result, manifest = export_to_file(archive, out, fmt, filters, all_versions=all_versions, on_skip=skipped,
+                                              generator=f"kisi-archive {__version__}")
     if out is not None:
         if as_json:
             emit_json(manifest)
@@ -450,45 +452,6 @@ def export(archive_dir: Path | None, config_file: Path | None, languages: tuple[
         click.echo(f"error: {len(result.skipped)} snapshot file(s) could not be read and were skipped "
                    "(see above; `kisi-archive verify` checks the archive)", err=True)
         sys.exit(exit_codes.ERROR)
-
-
-def manifest_path(out: Path) -> Path:
-    return out.with_name(out.name + ".manifest.json")
-
-
-def _export_to_file(archive: Any, out: Path, fmt: str, filters: Filters, all_versions: bool,
-                    on_skip: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
-    from storage.query import CSV_COLUMNS, export as run_export
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            result = run_export(archive, handle, fmt, filters, all_versions=all_versions, on_skip=on_skip)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    manifest = {
-        "file": out.name,
-        "format": fmt,
-        "count": result.count,
-        "bytes": result.bytes,
-        "sha256": result.sha256,
-        "all_versions": all_versions,
-        "filters": filters.to_json(),
-        "schema_version": SCHEMA_VERSION,
-        "columns": list(CSV_COLUMNS) if fmt == "csv" else None,
-        "skipped": result.skipped,
-        "archive": str(archive.root.resolve()),
-        "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        "generator": f"kisi-archive {__version__}",
-    }
-    tmp_manifest = out.with_name(f".{out.name}.manifest.{os.getpid()}.tmp")
-    tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    os.replace(tmp_manifest, manifest_path(out))
-    return result, manifest
 
 
 # -- stats -------------------------------------------------------------------------------

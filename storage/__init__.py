@@ -10,12 +10,13 @@ __version__ = "0.1.0"
 
 from .errors import CorruptSnapshot, NotAnArchive, StorageError, UnknownDocument, UnknownVersion
 from .policy import VERSIONED_FIELDS, decide
-from .records import SCHEMA_VERSION, Capture, CaptureResult, DocumentSummary, Snapshot, VersionSummary
+from .records import (SCHEMA_VERSION, Capture, CaptureResult, DocumentSummary, PostContent, Removal, Sighting, Snapshot,
+                      VersionSummary, content_fields)
 from .store import Archive, VerifyReport, document_id
 
 __all__ = [
     "__version__",
-    "Archive", "Capture", "CaptureResult", "CorruptSnapshot", "DocumentSummary", "NotAnArchive",
-    "SCHEMA_VERSION", "Snapshot", "StorageError", "UnknownDocument", "UnknownVersion", "VERSIONED_FIELDS",
-    "VerifyReport", "VersionSummary", "decide", "document_id",
+    "Archive", "Capture", "CaptureResult", "CorruptSnapshot", "DocumentSummary", "NotAnArchive", "PostContent",
+    "Removal", "SCHEMA_VERSION", "Sighting", "Snapshot", "StorageError", "UnknownDocument", "UnknownVersion",
+    "VERSIONED_FIELDS", "VerifyReport", "VersionSummary", "content_fields", "decide", "document_id",
 ]

@@ -14,7 +14,7 @@ import json
 import os
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
 TEMP_PREFIX = ".tmp-"
 
@@ -56,6 +56,23 @@ def replace_atomically(path: Path, data: bytes) -> None:
     """Write `path` atomically, replacing it if present (only for derived or mutable files)."""
     tmp = _write_temp(path, data)
     os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A file to stream into that appears at `path` only whole: written to a temp file
+    beside it, fsynced, renamed over `path`, the folder fsynced. On an exception the temp
+    file is removed and `path` is untouched."""
+    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+    try:
+        with open(tmp, "xb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     fsync_dir(path.parent)
 
 

@@ -1,7 +1,10 @@
-"""Is this capture a new version? A pure function of (previous snapshot, new capture).
+"""Is this capture a new version, and what does recording it write? Pure functions of
+(previous snapshot, new observation).
 
 Only what the institute published counts as content: the fields below. Page chrome
 (widgets, counters, nonces) never reaches these fields, so it can never make a version.
+The `commit_*` functions build everything an observation writes (the new snapshot, the
+capture-log line); storage.store only writes what they return.
 """
 from __future__ import annotations
 
@@ -9,8 +12,11 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
+
+from .layout import raw_name
+from .records import SCHEMA_VERSION, Capture, CaptureResult, RawRef, Removal, Sighting, Snapshot, content_fields
 
 # The fields whose change makes a new version, in the order `history` reports them.
 VERSIONED_FIELDS: tuple[str, ...] = (
@@ -103,3 +109,80 @@ def decide(previous: Mapping[str, Any] | None, capture: Any) -> Decision:
     if not changed:
         return Decision(False, "unchanged", (), False, digest)
     return Decision(True, "edit", tuple(changed), is_minor(before, current, changed), digest)
+
+
+# -- what an observation writes ---------------------------------------------------------
+@dataclass(frozen=True)
+class Commit:
+    """What recording one observation writes: perhaps a new version, always a capture line."""
+
+    result: CaptureResult
+    capture_line: dict[str, Any] | None  # one line of captures.jsonl (None: nothing to write)
+    snapshot: Snapshot | None = None  # the new version, when there is one
+    raw_body: bytes = b""  # its raw response, when it has one
+
+
+def _capture_line(*, fetched_at: str, url: str, final_url: str, http_status: int | None, outcome: str,
+                  version: int, digest: str, run_id: str | None) -> dict[str, Any]:
+    return {"fetched_at": fetched_at, "url": url, "final_url": final_url, "http_status": http_status,
+            "outcome": outcome, "version": version, "content_sha256": digest, "run_id": run_id}
+
+
+def commit_capture(doc_id: str, previous: Mapping[str, Any] | None, capture: Capture) -> Commit:
+    """A capture against the latest stored snapshot: a new version when its content differs."""
+    decision = decide(previous, capture)
+    if not decision.store:
+        assert previous is not None
+        version = previous["version"]
+        return Commit(CaptureResult(doc_id, "unchanged", version),
+                      _capture_line(fetched_at=capture.fetched_at, url=capture.url, final_url=capture.final_url,
+                                    http_status=capture.http_status, outcome="unchanged", version=version,
+                                    digest=decision.content_sha256, run_id=capture.run_id))
+    version = 1 if previous is None else previous["version"] + 1
+    raw = None
+    if capture.raw_body:
+        raw = RawRef(path=raw_name(version), sha256=hashlib.sha256(capture.raw_body).hexdigest(),
+                     bytes=len(capture.raw_body), content_type=capture.raw_content_type)
+    snapshot = Snapshot(
+        **content_fields(capture), schema_version=SCHEMA_VERSION, doc_id=doc_id, version=version,
+        kind=decision.kind, url=capture.url, final_url=capture.final_url, site=capture.site,
+        content_sha256=decision.content_sha256, fetched_at=capture.fetched_at, http_status=capture.http_status,
+        extractor=dict(capture.extractor), raw=raw, previous_version=previous["version"] if previous else None,
+        changed_fields=list(decision.changed_fields), minor=decision.minor, run_id=capture.run_id,
+    )
+    outcome = "new-document" if version == 1 else ("restored" if decision.kind == "restored" else "new-version")
+    return Commit(CaptureResult(doc_id, outcome, version, decision.changed_fields),
+                  _capture_line(fetched_at=capture.fetched_at, url=capture.url, final_url=capture.final_url,
+                                http_status=capture.http_status, outcome=outcome, version=version,
+                                digest=decision.content_sha256, run_id=capture.run_id),
+                  snapshot, capture.raw_body)
+
+
+def commit_removal(doc_id: str, previous: Mapping[str, Any], removal: Removal) -> Commit:
+    """A tombstone: the last known content (so `show` still says what was removed), the
+    removal evidence, no raw body. Recording a removal twice writes nothing."""
+    if previous.get("kind") == "tombstone":
+        return Commit(CaptureResult(doc_id, "unchanged", previous["version"]), None)
+    before = Snapshot.from_json(previous)
+    version = before.version + 1
+    url = removal.evidence.get("url") or before.url
+    tombstone = replace(
+        before, schema_version=SCHEMA_VERSION, version=version, kind="tombstone", url=url,
+        final_url=removal.evidence.get("url") or before.final_url, fetched_at=removal.fetched_at,
+        http_status=removal.http_status or 0, raw=None, previous_version=before.version, changed_fields=[],
+        minor=False, run_id=removal.run_id, removal=dict(removal.evidence),
+    )
+    return Commit(CaptureResult(doc_id, "removed", version),
+                  _capture_line(fetched_at=removal.fetched_at, url=url, final_url=url,
+                                http_status=removal.http_status, outcome="removed", version=version,
+                                digest=before.content_sha256, run_id=removal.run_id),
+                  tombstone)
+
+
+def commit_sighting(doc_id: str, previous: Mapping[str, Any], sighting: Sighting) -> Commit:
+    """A fetch that confirmed the stored content without a body: only the capture log grows."""
+    return Commit(CaptureResult(doc_id, "unchanged", previous["version"]),
+                  _capture_line(fetched_at=sighting.fetched_at, url=sighting.url, final_url=sighting.url,
+                                http_status=sighting.http_status, outcome=sighting.reason,
+                                version=previous["version"], digest=previous["content_sha256"],
+                                run_id=sighting.run_id))

@@ -7,7 +7,6 @@ those `index.put_version` / `index.put_document` write one capture at a time.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
@@ -17,7 +16,9 @@ from typing import Any, Iterable, Iterator
 
 from . import index as idx
 from .files import read_lines
-from .layout import Layout, snapshot_name
+from .errors import StorageError
+from .layout import Layout
+from .snapshots import read_snapshot
 from .urls import normalize_url
 from .workers import cpu_count, ordered_map, prefetch
 
@@ -51,8 +52,7 @@ def document_rows(root: str, doc_id: str) -> DocumentRows | str | None:
     """Read one document's files: its rows, an error message if a file is unusable, or
     None for a folder without any version (an interrupted first write).
 
-    Validates like `Archive._read_snapshot`, with plain os paths: this runs 100,000 times
-    in a rebuild, and pathlib's overhead alone would be seconds.
+    Files are read by storage.snapshots.read_snapshot, the reader every part of storage uses.
     """
     layout = Layout(Path(root))
     try:
@@ -61,20 +61,12 @@ def document_rows(root: str, doc_id: str) -> DocumentRows | str | None:
         return f"{doc_id}: unreadable folder ({exc})"
     if not versions:
         return None
-    folder = str(layout.document_dir(doc_id))
     snapshots = []
     for version in versions:
-        path = os.path.join(folder, snapshot_name(version))
         try:
-            with open(path, "rb") as handle:
-                data = json.loads(handle.read())
-        except OSError as exc:
-            return f"{path}: unreadable ({exc.strerror})"
-        except (ValueError, UnicodeDecodeError) as exc:
-            return f"{path}: unreadable JSON ({exc})"
-        if not isinstance(data, dict) or data.get("doc_id") != doc_id or data.get("version") != version:
-            return f"{path}: does not hold {doc_id} version {version}"
-        snapshots.append(data)
+            snapshots.append(read_snapshot(str(layout.documents), doc_id, version)[1])
+        except StorageError as exc:  # unreadable, vanished or not what its name says
+            return str(exc)
     captures, _ = read_lines(layout.captures(doc_id))
     urls = {snapshot.get(name) for snapshot in snapshots for name in _URL_FIELDS}
     latest = snapshots[-1]

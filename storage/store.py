@@ -13,14 +13,16 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from . import index as idx
-from .errors import CorruptSnapshot, NotAnArchive, UnknownDocument, UnknownVersion
-from .files import AlreadyExists, TEMP_PREFIX, append_line, document_lock, file_lock, dump_json, gzip_bytes, read_lines, replace_atomically, write_once
-from .layout import Layout, raw_name
-from .policy import VERSIONED_FIELDS, content_of, content_sha256, decide
-from .records import SCHEMA_VERSION, Capture, CaptureResult, DocumentSummary, RawRef, Snapshot, VersionSummary
+from .errors import CorruptSnapshot, NotAnArchive, UnknownDocument
+from .files import (TEMP_PREFIX, AlreadyExists, append_line, document_lock, dump_json, file_lock, gzip_bytes, read_lines,
+                    replace_atomically, write_once)
+from .layout import Layout
+from .policy import VERSIONED_FIELDS, Commit, commit_capture, commit_removal, commit_sighting, content_of, content_sha256
+from .records import SCHEMA_VERSION, Capture, CaptureResult, DocumentSummary, Removal, Sighting, Snapshot, VersionSummary
+from .snapshots import read_snapshot
 from .urls import normalize_url, shortlink_post_id
 
 logger = logging.getLogger(__name__)
@@ -151,16 +153,7 @@ class Archive:
 
     # -- reading the files -------------------------------------------------------------
     def _read_snapshot(self, doc_id: str, version: int) -> dict[str, Any]:
-        path = self.layout.snapshot(doc_id, version)
-        try:
-            data = json.loads(path.read_text("utf-8"))
-        except FileNotFoundError:
-            raise UnknownVersion(f"{doc_id} has no version {version}") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CorruptSnapshot(f"{path}: unreadable JSON ({exc})") from exc
-        if not isinstance(data, dict) or data.get("doc_id") != doc_id or data.get("version") != version:
-            raise CorruptSnapshot(f"{path}: does not hold {doc_id} version {version}")
-        return data
+        return read_snapshot(str(self.layout.documents), doc_id, version)[1]
 
     def _doc_files(self, doc_id: str) -> _DocFiles:
         versions = self.layout.versions_on_disk(doc_id)
@@ -186,6 +179,16 @@ class Archive:
                     return row["doc_id"]
         return document_id(capture.site, capture.language, None, capture.canonical_url or capture.final_url)
 
+    def record(self, observation: Capture | Sighting | Removal) -> CaptureResult:
+        """Record what a crawl observed: a capture, a sighting (e.g. HTTP 304) or a removal."""
+        if isinstance(observation, Capture):
+            return self.record_capture(observation)
+        if isinstance(observation, Sighting):
+            return self._commit(observation.doc_id, lambda latest: commit_sighting(
+                observation.doc_id, _existing(observation.doc_id, latest), observation))
+        return self._commit(observation.doc_id, lambda latest: commit_removal(
+            observation.doc_id, _existing(observation.doc_id, latest), observation))
+
     def record_capture(self, capture: Capture) -> CaptureResult:
         """Store a capture: a new version if its content changed, else only mark it seen.
 
@@ -193,28 +196,7 @@ class Archive:
         """
         doc_id = self._identify(capture)
         self.layout.document_dir(doc_id).mkdir(parents=True, exist_ok=True)
-        with document_lock(self.layout.document_dir(doc_id)):
-            return self._record_locked(doc_id, capture)
-
-    def _record_locked(self, doc_id: str, capture: Capture) -> CaptureResult:
-        while True:
-            previous = self._latest_snapshot(doc_id)
-            decision = decide(previous, capture)
-            if not decision.store:
-                self._log_capture(doc_id, capture, "unchanged", previous["version"], decision.content_sha256)
-                return CaptureResult(doc_id, "unchanged", previous["version"])
-            version = 1 if previous is None else previous["version"] + 1
-            snapshot = self._snapshot(doc_id, version, capture, decision, previous)
-            try:
-                self._write_version(snapshot, capture.raw_body)
-            except AlreadyExists:
-                # Another writer stored this version first: decide again against it.
-                logger.warning("%s v%d was written concurrently; re-deciding", doc_id, version)
-                continue
-            outcome = "new-document" if version == 1 else ("restored" if decision.kind == "restored" else "new-version")
-            self._log_capture(doc_id, capture, outcome, version, decision.content_sha256)
-            self._index_version(snapshot.to_json())
-            return CaptureResult(doc_id, outcome, version, decision.changed_fields)
+        return self._commit(doc_id, lambda latest: commit_capture(doc_id, latest, capture))
 
     def record_removal(self, doc_id: str, *, evidence: dict[str, Any], fetched_at: str, http_status: int | None,
                        run_id: str | None) -> CaptureResult:
@@ -223,82 +205,42 @@ class Archive:
         The tombstone repeats the last known content (so `show --version` of it still says
         what was removed) and adds `removal`. Recording a removal twice writes nothing.
         """
-        with document_lock(self.layout.document_dir(doc_id)):
-            latest = self._latest_snapshot(doc_id)
-            if latest is None:
-                raise UnknownDocument(f"no document {doc_id!r}")
-            if latest.get("kind") == "tombstone":
-                return CaptureResult(doc_id, "unchanged", latest["version"])
-            version = latest["version"] + 1
-            data = dict(latest)
-            data.update(
-                schema_version=SCHEMA_VERSION, version=version, kind="tombstone", fetched_at=fetched_at,
-                http_status=http_status or 0, raw=None, previous_version=latest["version"], changed_fields=[],
-                minor=False, run_id=run_id, removal=evidence, url=evidence.get("url") or latest["url"],
-                final_url=evidence.get("url") or latest["final_url"],
-            )
-            snapshot = Snapshot.from_json(data)
-            write_once(self.layout.snapshot(doc_id, version), dump_json(snapshot.to_json()))
-            append_line(
-                self.layout.captures(doc_id),
-                {"fetched_at": fetched_at, "url": data["url"], "final_url": data["url"], "http_status": http_status,
-                 "outcome": "removed", "version": version, "content_sha256": data["content_sha256"], "run_id": run_id},
-            )
-            self._index_version(snapshot.to_json())
-            return CaptureResult(doc_id, "removed", version)
+        return self.record(Removal(doc_id=doc_id, evidence=evidence, fetched_at=fetched_at,
+                                   http_status=http_status, run_id=run_id))
 
-    def mark_seen(self, doc_id: str, *, url: str, fetched_at: str, http_status: int, run_id: str | None, reason: str) -> None:
+    def mark_seen(self, doc_id: str, *, url: str, fetched_at: str, http_status: int, run_id: str | None,
+                  reason: str) -> None:
         """Record a capture that confirmed the stored content without a body (e.g. HTTP 304)."""
-        latest = self._latest_snapshot(doc_id)
-        if latest is None:
-            raise UnknownDocument(doc_id)
-        append_line(
-            self.layout.captures(doc_id),
-            {"fetched_at": fetched_at, "url": url, "final_url": url, "http_status": http_status,
-             "outcome": reason, "version": latest["version"], "content_sha256": latest["content_sha256"], "run_id": run_id},
-        )
-        with self.conn:
-            idx.touch_document(self.conn, doc_id, fetched_at)
+        self.record(Sighting(doc_id=doc_id, url=url, fetched_at=fetched_at, http_status=http_status,
+                             run_id=run_id, reason=reason))
 
-    def _snapshot(self, doc_id: str, version: int, capture: Capture, decision: Any, previous: dict[str, Any] | None) -> Snapshot:
-        raw = None
-        if capture.raw_body:
-            raw = RawRef(
-                path=raw_name(version),
-                sha256=hashlib.sha256(capture.raw_body).hexdigest(),
-                bytes=len(capture.raw_body),
-                content_type=capture.raw_content_type,
-            )
-        return Snapshot(
-            schema_version=SCHEMA_VERSION,
-            doc_id=doc_id,
-            version=version,
-            kind=decision.kind,
-            url=capture.url,
-            final_url=capture.final_url,
-            canonical_url=capture.canonical_url,
-            shortlink=capture.shortlink,
-            post_id=capture.post_id,
-            language=capture.language,
-            site=capture.site,
-            title=capture.title,
-            date_published=capture.date_published,
-            date_modified=capture.date_modified,
-            author=capture.author,
-            categories=list(capture.categories),
-            tags=list(capture.tags),
-            text=capture.text,
-            alternates=dict(sorted(capture.alternates.items())),
-            content_sha256=decision.content_sha256,
-            fetched_at=capture.fetched_at,
-            http_status=capture.http_status,
-            extractor=dict(capture.extractor),
-            raw=raw,
-            previous_version=previous["version"] if previous else None,
-            changed_fields=list(decision.changed_fields),
-            minor=decision.minor,
-            run_id=capture.run_id,
-        )
+    def _commit(self, doc_id: str, decide_commit: Callable[[dict[str, Any] | None], Commit]) -> CaptureResult:
+        """The one write path: under the document's lock, decide against the latest stored
+        snapshot (storage.policy), then write the version (raw body, then the snapshot: the
+        commit point), the capture line and the index rows, in that order."""
+        folder = self.layout.document_dir(doc_id)
+        if not folder.is_dir():
+            raise UnknownDocument(f"no document {doc_id!r}")
+        with document_lock(folder):
+            while True:
+                commit = decide_commit(self._latest_snapshot(doc_id))
+                if commit.snapshot is None:
+                    break
+                try:
+                    self._write_version(commit.snapshot, commit.raw_body)
+                except AlreadyExists:
+                    # Another writer stored this version first: decide again against it.
+                    logger.warning("%s v%d was written concurrently; re-deciding", doc_id, commit.snapshot.version)
+                    continue
+                break
+            if commit.capture_line is not None:
+                append_line(self.layout.captures(doc_id), commit.capture_line)
+            if commit.snapshot is not None:
+                self._index_version(commit.snapshot.to_json())
+            elif commit.capture_line is not None:
+                with self.conn:
+                    idx.touch_document(self.conn, doc_id, commit.capture_line["fetched_at"])
+        return commit.result
 
     def _write_version(self, snapshot: Snapshot, raw_body: bytes) -> None:
         doc_id, version = snapshot.doc_id, snapshot.version
@@ -310,17 +252,6 @@ class Archive:
                 raise AlreadyExists(str(raw_path))
             replace_atomically(raw_path, gzip_bytes(raw_body))
         write_once(self.layout.snapshot(doc_id, version), dump_json(snapshot.to_json()))
-
-    def _log_capture(self, doc_id: str, capture: Capture, outcome: str, version: int, digest: str) -> None:
-        append_line(
-            self.layout.captures(doc_id),
-            {"fetched_at": capture.fetched_at, "url": capture.url, "final_url": capture.final_url,
-             "http_status": capture.http_status, "outcome": outcome, "version": version,
-             "content_sha256": digest, "run_id": capture.run_id},
-        )
-        if outcome == "unchanged":
-            with self.conn:
-                idx.touch_document(self.conn, doc_id, capture.fetched_at)
 
     def _index_version(self, snapshot: dict[str, Any]) -> None:
         doc_id = snapshot["doc_id"]
@@ -554,6 +485,12 @@ class Archive:
                 for doc_id in sorted(set(lagging)):
                     self._index_document(conn, disk[doc_id])
             report.repaired.append(f"index lagged behind the files for {len(set(lagging))} document(s): caught up")
+
+
+def _existing(doc_id: str, latest: dict[str, Any] | None) -> dict[str, Any]:
+    if latest is None:
+        raise UnknownDocument(f"no document {doc_id!r}")
+    return latest
 
 
 def _alias_keys(snapshot: dict[str, Any]) -> set[str]:

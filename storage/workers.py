@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 # The only functions a child runs: name -> "module:function", each f(context, chunk) -> result.
 TASKS = {
     "index-rows": "storage.rebuild:read_chunk",
-    "export-lines": "storage.query:encode_chunk",
+    "export-lines": "storage.export:encode_chunk",
 }
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import Cli
 from scheduler.demo_site import SiteProcess, default_state
-from storage.query import CSV_COLUMNS
+from storage.export import CSV_COLUMNS
 
 pytestmark = pytest.mark.e2e
 
@@ -303,6 +303,21 @@ def test_export_csv_to_a_file_with_manifest(cli: Cli, listing: list[dict], tmp_p
     again = cli("export", "--out", str(tmp_path / "latest.jsonl"), "--json").json()
     assert again["count"] == len(listing) and again["format"] == "jsonl"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
+def test_export_writes_only_regular_files(cli: Cli, listing: list[dict], tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me", "utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    for out, why in ((fifo, "not a regular file"), (link, "symbolic link"), (Path("/dev/null"), "not a regular file")):
+        result = cli("export", "--out", str(out), check=False)
+        assert result.code == 1 and why in result.err and "Traceback" not in result.err, result.err
+    assert target.read_text("utf-8") == "keep me" and fifo.exists() and Path("/dev/null").is_char_device()
 
 
 def test_export_json_without_out_is_a_usage_error(cli: Cli) -> None:

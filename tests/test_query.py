@@ -13,7 +13,8 @@ import pytest
 
 from storage import Archive, Capture
 from storage import index as idx
-from storage.query import (CSV_COLUMNS, BadQuery, Filters, count_documents, date_bound, export, export_keys,
+from storage.export import CSV_COLUMNS, csv_line, export, export_keys
+from storage.query import (BadQuery, Filters, count_documents, date_bound,
                            fts_query, list_documents, search, stats)
 from storage.stemming import stem, stem_kazakh, stem_russian
 
@@ -447,7 +448,6 @@ def test_worker_process_failures(archive: Archive, monkeypatch: pytest.MonkeyPat
     ["plain", 1, None, "with, comma", 'a "quoted" word', "line\nbreak\r\nand\ttab", "", "ünïcödé Қазақ"],
 ])
 def test_csv_line_round_trips_through_the_csv_module(values: list) -> None:
-    from storage.query import csv_line
 
     line = csv_line(values)
     assert line.endswith(b"\n")
