@@ -1,8 +1,12 @@
-"""Retries that wait: Retry-After is honoured, other transient failures back off.
+"""Downloader middlewares: retries that wait, and conditional requests.
 
 Scrapy's own RetryMiddleware retries at once and ignores Retry-After (scrapy/scrapy#3849).
-This subclass keeps its decision (which statuses and exceptions are retried, how often)
-and only adds the wait before the retry is handed back.
+PoliteRetryMiddleware keeps its decision (which statuses and exceptions are retried, how
+often) and only adds the wait before the retry is handed back.
+
+ConditionalRequestsMiddleware sends back the validators of the last full answer for the
+requests the frontier marks `conditional`, and keeps those of every full answer
+(crawler/conditional.py holds them; the crawl session saves them between runs).
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task
+
+from .conditional import Validators
 
 logger = logging.getLogger(__name__)
 
@@ -77,3 +83,32 @@ class PoliteRetryMiddleware(RetryMiddleware):
 async def _sleep(seconds: float) -> None:
     if seconds > 0:
         await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
+
+
+class ConditionalRequestsMiddleware:
+    def __init__(self, validators: Validators) -> None:
+        self.validators = validators
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ConditionalRequestsMiddleware:
+        from .session import session_of
+
+        return cls(session_of(crawler).validators)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        if request.meta.get("conditional"):
+            # A redirected request carries the headers of the URL it came from: replace them.
+            for name in ("If-None-Match", "If-Modified-Since"):
+                request.headers.pop(name, None)
+            for name, value in self.validators.headers(request.url).items():
+                request.headers[name] = value
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        if request.meta.get("conditional") and response.status == 200:
+            self.validators.remember(response.url, _header(response, b"ETag"), _header(response, b"Last-Modified"))
+        return response
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -154,3 +154,18 @@ def high_water(previous: str | None, seen: Iterable[str], failed: Iterable[str])
         floor = min(failed_times) - timedelta(seconds=1)
         mark = floor if mark is None else min(mark, floor)
     return iso(mark) if mark else None
+
+
+def departed(previous: list[str] | None, current: list[str] | None) -> list[str]:
+    """Entries that left a newest-first list (a feed, a listing's first page) since the
+    last run without newer entries pushing them out: each entry that arrived above the
+    last entry still there pushes one entry out at the bottom; entries that arrived below
+    it only filled a gap. Anything else that left may have been removed.
+    """
+    if not previous or current is None:
+        return []
+    kept = [key for key in current if key in previous]
+    last_kept = current.index(kept[-1]) if kept else len(current)
+    pushes = sum(1 for i, key in enumerate(current) if key not in previous and i < last_kept)
+    pushed = set(previous[len(previous) - pushes:]) if pushes else set()
+    return [key for key in previous if key not in current and key not in pushed]

@@ -19,37 +19,33 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from twisted.internet import task
 
-from crawler.scrapy_settings import build
-from crawler.spiders.events import EventsSpider
 from crawler import exit_codes
 from crawler.config import Config
+from crawler.report import RunReport
+from crawler.scrapy_settings import build
+from crawler.spiders.events import EventsSpider
 
 
-def summarize(spider: EventsSpider, stats: dict[str, Any]) -> dict[str, Any]:
-    """The run's counts and source report, from the spider's counters and Scrapy's stats."""
-    c = spider.counts
-    counts = {
-        "discovered": c["discovered"],
-        "fetched": c["fetched"],
-        "not_modified": int(stats.get("kisi/not-modified", 0)),
-        "new_documents": int(stats.get("kisi/new-document", 0)),
-        "new_versions": int(stats.get("kisi/new-version", 0)),
-        "restored": int(stats.get("kisi/restored", 0)),
-        "removed": int(stats.get("kisi/removed", 0)),
-        "unchanged": int(stats.get("kisi/unchanged", 0)),
-        "errors": c["errors"],
-        "requests": int(stats.get("downloader/request_count", 0)),
-        "rechecks": c["rechecks"],
-        "removal_checks": c["removal_checks"],
-        "pending_removals": c["pending_removals"],
-        "skipped_other_category": c["skipped_other_category"],
-        "skipped_not_post": c["skipped_not_post"],
-    }
+# What the archive did with the records (the pipeline's counts in Scrapy's stats).
+STORED = {"not_modified": "kisi/not-modified", "new_documents": "kisi/new-document",
+          "new_versions": "kisi/new-version", "restored": "kisi/restored", "removed": "kisi/removed",
+          "unchanged": "kisi/unchanged"}
+# What the frontier decided and saw.
+DECIDED = ("discovered", "fetched", "errors", "rechecks", "removal_checks", "pending_removals",
+           "skipped_other_category", "skipped_not_post")
+
+
+def summarize(report: RunReport, stats: dict[str, Any]) -> dict[str, Any]:
+    """The run's counts and source report, from the frontier's report and Scrapy's stats."""
+    counts = {key: int(report.counts.get(key, 0)) for key in DECIDED}
+    counts.update({key: int(stats.get(stat, 0)) for key, stat in STORED.items()})
+    counts["requests"] = int(stats.get("downloader/request_count", 0))
+    data = report.to_json()
     return {
         "counts": counts,
-        "sources": spider.source_report(),
-        "sections": {label: run.state for label, run in spider.section_runs.items()},
-        "sweep": spider.sweep,
+        "sources": data["sources"],
+        "sections": data["sections"],
+        "sweep": report.sweep,
         "finish_reason": stats.get("finish_reason"),
         "archive_error": stats.get("kisi/archive_error"),
     }
@@ -69,7 +65,7 @@ class Progress:
         self.spider, self.stats = spider, stats
 
     def tick(self) -> None:
-        c = self.spider.counts
+        c = self.spider.frontier.report.counts
         line = (f"\rdiscovered {c['discovered']}  fetched {c['fetched']}  "
                 f"new {int(self.stats.get_value('kisi/new-document', 0))}  "
                 f"changed {int(self.stats.get_value('kisi/new-version', 0))}  errors {c['errors']}   ")
@@ -122,11 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.progress:
         sys.stderr.write("\n")
 
-    spider = crawler.spider
-    summary = summarize(spider, crawler.stats.get_stats())
+    report = crawler.spider.report
+    summary = summarize(report, crawler.stats.get_stats())
     summary.update(run_id=args.run_id, started_at=started,
                    finished_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
-    reason = spider.failure_reason()
+    reason = report.failure
     if summary["archive_error"]:
         summary.update(outcome="failed", reason=summary["archive_error"])
         code = exit_codes.ERROR

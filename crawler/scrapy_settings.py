@@ -1,10 +1,10 @@
-"""Scrapy settings derived from the one configuration (scheduler.config.Config)."""
+"""Scrapy settings derived from the one configuration (crawler.config.Config)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from crawler.config import Config
+from .config import Config
+from .session import CONFIG_SETTING, RUN_ID_SETTING
 
 # Settings that never vary: they are policy, not configuration.
 STATIC: dict[str, Any] = {
@@ -22,6 +22,9 @@ STATIC: dict[str, Any] = {
     "DOWNLOADER_MIDDLEWARES": {
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "crawler.middlewares.PoliteRetryMiddleware": 550,
+        # Outside the retry and redirect middlewares: it sees the request as it leaves and the
+        # final answer as it comes back.
+        "crawler.middlewares.ConditionalRequestsMiddleware": 580,
     },
     "RETRY_ENABLED": True,
     "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
@@ -50,18 +53,11 @@ def build(config: Config, *, run_id: str | None = None) -> dict[str, Any]:
             "DOWNLOAD_WARNSIZE": max(1, config.max_response_mb // 4) * 1024 * 1024,
             "LOG_LEVEL": config.log_level,
             "KISI_ARCHIVE_DIR": str(config.archive_dir),
-            "KISI_SECTIONS": json.dumps([s.__dict__ for s in config.sections]),
-            "KISI_FOLLOW_TRANSLATIONS": config.follow_translations,
-            "KISI_MAX_LISTING_PAGES": config.max_listing_pages,
-            "KISI_RUN_ID": run_id,
-            "KISI_FULL": config.full,
-            "KISI_RECHECK": json.dumps({"min": config.recheck_min, "max": config.recheck_max,
-                                        "factor": config.recheck_factor}),
-            "KISI_SWEEP_EVERY": config.sweep_every,
-            "KISI_REMOVAL_GRACE": config.removal_grace,
             "KISI_RETRY_AFTER_MAX": config.retry_after_max,
             "KISI_RETRY_BACKOFF": config.retry_backoff,
-            "KISI_NOW": config.now,
+            # The crawl's own settings travel as the typed Config (crawler/session.py reads it).
+            CONFIG_SETTING: config,
+            RUN_ID_SETTING: run_id,
         }
     )
     return settings

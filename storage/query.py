@@ -169,6 +169,19 @@ def count_documents(conn: sqlite3.Connection, filters: Filters = Filters()) -> i
     return conn.execute(f"SELECT COUNT(*) FROM documents d WHERE {where}", params).fetchone()[0]
 
 
+def aliases(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every URL key the archive knows (storage.urls.normalize_url of any URL of a post) -> doc_id."""
+    return {row[0]: row[1] for row in conn.execute("SELECT url_key, doc_id FROM aliases")}
+
+
+def text_lengths(conn: sqlite3.Connection) -> dict[str, int]:
+    """Length of the latest version's text, by doc_id (the noise guards compare against it)."""
+    rows = conn.execute(
+        "SELECT v.doc_id, length(f.text) FROM documents d JOIN versions v ON v.doc_id = d.doc_id "
+        "AND v.version = d.versions JOIN fulltext f ON f.rowid = v.text_id")
+    return {row[0]: int(row[1] or 0) for row in rows}
+
+
 # -- search ------------------------------------------------------------------------------
 _QUERY_TOKEN = re.compile(r'\s+|"(?:[^"]|"")*"\*?|"[^"]*$|[(),]|[^\s(),"]+')
 _OPERATORS = {"AND", "OR", "NOT"}

@@ -1,0 +1,83 @@
+"""One crawl's link to its archive, opened once and shared by the spider, the
+conditional-request middleware and the pipeline of that crawl.
+
+The session opens the archive, reads the crawler's memory and the documents the archive
+holds, builds the frontier, and at the end saves the memory the frontier hands back.
+Scrapy builds the spider, the middlewares and the pipeline separately from one `Crawler`;
+`session_of(crawler)` gives each of them the same session.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from storage import Archive
+from storage.query import aliases, text_lengths
+
+from . import plan
+from .conditional import Validators
+from .config import Config
+from .frontier import Frontier, Options
+from .known import Known, KnownDocuments
+from .memory import CrawlMemory, validators_of_v1
+
+logger = logging.getLogger(__name__)
+
+MEMORY_STATE = "crawl"  # ARCHIVE/state/crawl.json
+VALIDATORS_STATE = "validators"  # ARCHIVE/state/validators.json
+# Scrapy settings that carry the run's configuration (the Config object itself) and id.
+CONFIG_SETTING = "KISI_CONFIG_OBJECT"
+RUN_ID_SETTING = "KISI_RUN_ID"
+
+
+class CrawlSession:
+    def __init__(self, config: Config, run_id: str | None = None) -> None:
+        self.config, self.run_id = config, run_id
+        self.now = plan.parse_time(config.now) or datetime.now(timezone.utc)
+        self.archive = Archive.open(config.archive_dir, create=True)
+        saved = self.archive.load_state(MEMORY_STATE)
+        self.memory = CrawlMemory.from_json(saved)
+        self.validators = Validators(self.archive.load_state(VALIDATORS_STATE) or validators_of_v1(saved))
+        self.known = load_known(self.archive)
+        self.frontier = Frontier(config.sections, self.memory, self.known, Options.from_config(config, run_id),
+                                 self.now)
+        logger.info("archive holds %d documents; this run %s", len(self.known),
+                    "sweeps every source (removal check)" if self.frontier.sweep else "is incremental")
+
+    def save(self, memory: CrawlMemory) -> None:
+        """Keep what this run learnt for the next one (a failure to is logged, not fatal:
+        the next run then simply repeats some work)."""
+        try:
+            self.archive.save_state(MEMORY_STATE, memory.to_json())
+            self.archive.save_state(VALIDATORS_STATE, self.validators.to_json())
+        except OSError as exc:
+            logger.error("could not save the crawl state: %s", exc)
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+def load_known(archive: Archive) -> KnownDocuments:
+    """The documents of the archive, from its index, as the frontier needs them."""
+    lengths = text_lengths(archive.conn)
+    documents = [Known(doc_id=d.doc_id, site=d.site, post_id=d.post_id, language=d.language, url=d.url,
+                       status=d.status, date_published=d.date_published, last_seen=d.last_seen,
+                       text_length=lengths.get(d.doc_id)) for d in archive.list_documents()]
+    return KnownDocuments(documents, aliases(archive.conn))
+
+
+_SESSIONS: WeakKeyDictionary[Any, CrawlSession] = WeakKeyDictionary()
+
+
+def session_of(crawler: Any) -> CrawlSession:
+    """The session of this Scrapy crawler, made on first use from its settings."""
+    session = _SESSIONS.get(crawler)
+    if session is None:
+        config = crawler.settings.get(CONFIG_SETTING)
+        if not isinstance(config, Config):
+            raise RuntimeError(f"the Scrapy setting {CONFIG_SETTING} must hold the crawl's Config "
+                               "(crawler.scrapy_settings.build puts it there)")
+        session = _SESSIONS[crawler] = CrawlSession(config, crawler.settings.get(RUN_ID_SETTING))
+    return session
