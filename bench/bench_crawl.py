@@ -4,10 +4,12 @@
 
 Builds the fixture WordPress site with N extra English event posts, then, with the REST API
 open and again with it refused (401), runs through the real `kisi-archive crawl`:
-a first crawl, an unchanged re-crawl, a re-crawl after editing k posts, and a sweep run
-(the periodic enumeration that looks for removals). Prints, for each run, the requests the
-server received (robots.txt apart), the post pages fetched, the wall time, and ratios to
-the first crawl. Not a test: it asserts nothing, it measures.
+a first crawl, an unchanged re-crawl, a re-crawl after editing k posts, routine runs after
+one post is trashed (until its tombstone appears), and a sweep run (the periodic
+enumeration of every source). Prints, for each run, the requests the server received
+(robots.txt apart), the post pages fetched, the wall time, ratios to the first crawl, and
+the routine run at which the trashed post's tombstone appeared. Not a test: it asserts
+nothing, it measures.
 """
 from __future__ import annotations
 
@@ -59,8 +61,9 @@ def crawl(site: SiteProcess, archive: Path, *extra: str, env_extra: dict[str, st
     if proc.returncode != 0:
         raise SystemExit(f"crawl failed ({proc.returncode}): {proc.stderr}")
     requests = [r for r in site.requests() if r["path"] != "/robots.txt"]
+    summary = json.loads(proc.stdout)
     return {"requests": len(requests), "posts": sum(1 for r in requests if is_post_page(r["path"])), "wall": wall,
-            "summary": json.loads(proc.stdout)}
+            "summary": summary, "removed": summary["counts"].get("removed", 0)}
 
 
 def scenario(label: str, tmp: Path, posts: int, edits: int, rest: str) -> list[tuple[str, dict]]:
@@ -76,6 +79,14 @@ def scenario(label: str, tmp: Path, posts: int, edits: int, rest: str) -> list[t
             for post_id in ids[:edits]:
                 state.edit(post_id, title=state.post(post_id).title + " (updated)")
         rows.append((f"after {edits} edits", crawl(site, archive)))
+        with site.modify() as state:
+            state.trash(ids[edits])
+        for n in range(1, 5):
+            row = crawl(site, archive)
+            rows.append((f"after a trash, run {n}", row))
+            if row["removed"]:
+                row["tombstone"] = n
+                break
         rows.append(("sweep run (removals)", crawl(site, archive, env_extra={"KISI_SWEEP_EVERY": "0s"})))
     return rows
 
@@ -83,10 +94,14 @@ def scenario(label: str, tmp: Path, posts: int, edits: int, rest: str) -> list[t
 def report(label: str, rows: list[tuple[str, dict]]) -> None:
     first = rows[0][1]
     print(f"\n{label}")
-    print(f"  {'run':<22}{'requests':>9}{'post pages':>12}{'wall s':>9}{'req ratio':>11}{'pages ratio':>13}")
+    print(f"  {'run':<24}{'requests':>9}{'post pages':>12}{'wall s':>9}{'req ratio':>11}{'pages ratio':>13}{'removed':>9}")
     for name, row in rows:
-        print(f"  {name:<22}{row['requests']:>9}{row['posts']:>12}{row['wall']:>9.1f}"
-              f"{row['requests'] / first['requests']:>11.3f}{row['posts'] / max(first['posts'], 1):>13.3f}")
+        print(f"  {name:<24}{row['requests']:>9}{row['posts']:>12}{row['wall']:>9.1f}"
+              f"{row['requests'] / first['requests']:>11.3f}{row['posts'] / max(first['posts'], 1):>13.3f}"
+              f"{row['removed']:>9}")
+    tombstone = next((row["tombstone"] for _name, row in rows if "tombstone" in row), None)
+    print(f"  tombstone of the trashed post: " + (f"routine run {tombstone} after the trash" if tombstone
+                                                   else "not within 4 routine runs"))
 
 
 def main() -> None:
@@ -102,6 +117,7 @@ def main() -> None:
         report(f"REST API refused with 401 ({total} English event posts + 3 translations)", refused_rows)
     print("\nTargets: REST open: unchanged re-crawl <= 3 requests; after k edits: k post pages + <= 3 other requests.")
     print("         REST refused: unchanged re-crawl fetches <= 10% of post pages.")
+    print("         a post trashed between two routine runs: tombstone by the second routine run after the trash.")
 
 
 if __name__ == "__main__":

@@ -135,6 +135,7 @@ class Frontier:
         self._members = {label: set(self.memory.section(label).members) for label in self.runs}
         self._listing_members = {label: set(self.memory.section(label).listing_members) for label in self.runs}
         self.errors: list[str] = []  # page errors of this run, "URL: reason", for the log
+        self._wants_sweep = False  # something this run saw can only be settled by a sweep
 
     # -- the clock and small helpers --------------------------------------------------------
     def _now_iso(self) -> str:
@@ -605,7 +606,7 @@ class Frontier:
                                  self._now_iso())
         if not evidence.sources_checked:
             # Gone by its URLs, but no complete enumeration this run: a sweep will settle it.
-            self.memory.sweep_requested = True
+            self._wants_sweep = True
             return Step()
         pending = self.memory.pending_removals.get(doc.doc_id)
         pending_json = ({"first_seen_missing": pending.first_seen_missing, "run_id": pending.run_id}
@@ -729,6 +730,7 @@ class Frontier:
         if finished and self.sweep and any(self._sweep_complete(run) for run in self.runs.values()):
             self.memory.last_sweep = self._now_iso()
             self.memory.sweep_requested = False
+        self.memory.sweep_requested = self.memory.sweep_requested or self._wants_sweep
         self.memory.last_run = {"run_id": self.options.run_id, "at": self._now_iso(), "finished": finished}
         for name, rep in self.report.sources.items():
             rep.complete = any((name == "rest" and r.rest_enumerated) or (name == "listing" and r.listing_complete)

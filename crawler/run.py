@@ -51,6 +51,17 @@ def summarize(report: RunReport, stats: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def ending(report: RunReport, stats: dict[str, Any]) -> tuple[str, str | None, int]:
+    """How the crawl ended: (outcome, reason, exit code), for the ledger and the shell."""
+    if stats.get("kisi/archive_error"):
+        return "failed", stats["kisi/archive_error"], exit_codes.ERROR
+    if stats.get("finish_reason") == "shutdown":
+        return "interrupted", "stopped by a signal", exit_codes.INTERRUPTED
+    if report.failure:
+        return "failed", report.failure, exit_codes.SITE_UNAVAILABLE
+    return "completed", None, exit_codes.OK
+
+
 class OneLine(logging.Formatter):
     """A formatter that never prints tracebacks."""
 
@@ -122,19 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarize(report, crawler.stats.get_stats())
     summary.update(run_id=args.run_id, started_at=started,
                    finished_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
-    reason = report.failure
-    if summary["archive_error"]:
-        summary.update(outcome="failed", reason=summary["archive_error"])
-        code = exit_codes.ERROR
-    elif summary["finish_reason"] == "shutdown":
-        summary.update(outcome="interrupted", reason="stopped by a signal")
-        code = exit_codes.INTERRUPTED
-    elif reason:
-        summary.update(outcome="failed", reason=reason)
-        code = exit_codes.SITE_UNAVAILABLE
-    else:
-        summary.update(outcome="completed", reason=None)
-        code = exit_codes.OK
+    outcome, reason, code = ending(report, crawler.stats.get_stats())
+    summary.update(outcome=outcome, reason=reason)
     args.summary.parent.mkdir(parents=True, exist_ok=True)
     args.summary.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
     return code

@@ -41,6 +41,7 @@ class RunRecord:
     sources: dict[str, Any] = field(default_factory=dict)
     log_path: str | None = None
     scheduled_for: str | None = None  # scheduled runs: the fire time this run is for (it may start later)
+    sweep: bool = False  # the run enumerated every source in full (the periodic removal sweep)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

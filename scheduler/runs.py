@@ -212,7 +212,8 @@ def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: s
     finished = now()
     record = ledger.finish(record, finished_at=iso(finished), outcome=outcome, reason=reason,
                            counts=with_all_counts(summary.get("counts", {})),
-                           sources={"sources": summary.get("sources", {}), "sections": summary.get("sections", {})})
+                           sources={"sources": summary.get("sources", {}), "sections": summary.get("sections", {})},
+                           sweep=bool(summary.get("sweep")))
     seconds = (finished - started).total_seconds()
     logger.info("run %s ended: %s %s (%.0f s)%s; log %s", run_id, outcome, counts_line(record.counts), seconds,
                 f": {reason}" if reason else "", log_path,
@@ -297,7 +298,8 @@ def recover_run(ledger: Ledger, stale: Holder, now: Callable[[], datetime] = utc
                    extra={"event": "run-recovered", "run_id": stale.run_id, "outcome": outcome})
     return ledger.finish(record, finished_at=finished_at, outcome=outcome, reason=reason,
                          counts=with_all_counts(summary.get("counts", {})),
-                         sources={"sources": summary.get("sources", {}), "sections": summary.get("sections", {})})
+                         sources={"sources": summary.get("sources", {}), "sections": summary.get("sections", {})},
+                         sweep=bool(summary.get("sweep")))
 
 
 def recover_abandoned(archive_root: Path, now: Callable[[], datetime] = utc_now) -> RunRecord | None:

@@ -8,7 +8,7 @@
         v0001.html.gz              raw response body of version 1 (gzip)
         captures.jsonl             append-only log: one line per capture of this document
         .lock                      empty; locked (flock) while a writer records a capture
-      state/<name>.json            crawler memory between runs (feed validators, pending removals)
+      state/<name>.json            the crawler's working notes between runs (its memory, validators)
       runs/<run_id>/               run ledger: run.json, summary.json, config.json, crawl.log, console.log
       crawl.lock                   flock held by the one crawl writing the archive (holder as JSON)
       daemon.lock, daemon.json     held by the daemon; its pid, schedule and next run

@@ -236,3 +236,27 @@ def test_posts_no_signal_covers_are_rechecked_as_they_age(site, cli) -> None:
     assert {d["post_id"]: d["last_seen"] for d in cli("list", "--json").json()}[fresh.id] == "2026-11-02T06:00:00+00:00"
     months_later = crawl_at("2027-03-01T00:00:00+00:00")
     assert months_later["rechecks"] == 17 and months_later["new_versions"] == 0
+
+
+@pytest.mark.parametrize("rest", ["open", "401"])
+def test_a_sweep_refetches_nothing_unchanged(site, cli, rest: str) -> None:
+    # Posts first seen through the feed, the listing or hreflang keep the modification time
+    # their page gave, so the daily sweep's REST or sitemap dates find nothing changed.
+    with site.modify() as state:
+        state.set_option("rest", rest)
+    cli.crawl(site)
+    cli.env["KISI_SWEEP_EVERY"] = "0s"  # every run sweeps
+    swept = cli.crawl(site).json()
+    assert swept["sweep"] is True
+    assert swept["counts"]["fetched"] == 0 and swept["counts"]["removal_checks"] == 0, swept["counts"]
+
+
+def test_a_post_trashed_between_routine_runs_is_removed_by_the_second(site, cli) -> None:
+    cli.crawl(site)
+    with site.modify() as state:
+        state.trash(POST)
+    first = cli.crawl(site).json()["counts"]
+    assert first["pending_removals"] == 1 and first["removed"] == 0 and first["removal_checks"] == 1
+    second = cli.crawl(site).json()["counts"]
+    assert second["removed"] == 1
+    assert {d["post_id"]: d["status"] for d in cli("list", "--json").json()}[POST] == "removed"

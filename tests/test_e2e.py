@@ -198,3 +198,8 @@ def test_scrapy_crawl_from_the_project_root_writes_the_same_archive(site, cli) -
     assert post_ids(cli("list", "--json").json()) == EN_EVENTS | TRANSLATIONS
     # The command sees what scrapy stored: an unchanged crawl adds nothing.
     assert cli.crawl(site, "--full").json()["counts"]["new_versions"] == 0
+    # A crawl that fails exits as `kisi-archive crawl` does (3: the site could not be crawled).
+    env = dict(env, KISI_CATEGORY="no-such-category")
+    proc = subprocess.run([str(scrapy), "crawl", "events", "-L", "ERROR"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3 and "category not found" in proc.stdout, (proc.stdout, proc.stderr)
