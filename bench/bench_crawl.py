@@ -109,12 +109,16 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=500)
     parser.add_argument("--edits", type=int, default=5)
     args = parser.parse_args()
+    seeded = default_state()
+    english = seeded.events_by_language()["en"]
+    translations = {p.id for i in english for p in seeded.translations(seeded.post(i)).values() if p.lang != "en"}
     with tempfile.TemporaryDirectory(prefix="kisi-bench-") as tmp:
-        total = args.posts + 13
+        total = args.posts + len(english)
+        what = f"{total} English event posts + {len(translations)} translations"
         open_rows = scenario("rest-open", Path(tmp), args.posts, args.edits, "open")
-        report(f"REST API open ({total} English event posts + 3 translations)", open_rows)
+        report(f"REST API open ({what})", open_rows)
         refused_rows = scenario("rest-401", Path(tmp), args.posts, args.edits, "401")
-        report(f"REST API refused with 401 ({total} English event posts + 3 translations)", refused_rows)
+        report(f"REST API refused with 401 ({what})", refused_rows)
     print("\nTargets: REST open: unchanged re-crawl <= 3 requests; after k edits: k post pages + <= 3 other requests.")
     print("         REST refused: unchanged re-crawl fetches <= 10% of post pages.")
     print("         a post trashed between two routine runs: tombstone by the second routine run after the trash.")

@@ -790,9 +790,14 @@ def _is_post_sitemap(url: str) -> bool:
 
 
 def _in_category(category_links: Iterable[str], slug: str) -> bool:
-    """Posts are discovered from the category, but the page has the last word when it says."""
+    """Posts are discovered from the category, but the page has the last word when it says.
+    Slugs compare in one spelling (a Cyrillic slug raw, or escaped in either case)."""
     links = list(category_links)
     if not links:
         return True
-    wanted = f"/category/{slug.strip('/').lower()}/"
-    return any(wanted in normalize_url(link).lower() + "/" for link in links)
+    wanted = _path_key(f"https://host/category/{slug.strip('/')}")
+    return any(wanted in _path_key(link) for link in links)
+
+
+def _path_key(url: str) -> str:
+    return urlsplit(normalize_url(url)).path.lower() + "/"

@@ -312,7 +312,7 @@ def test_scheduled_runs_busy_archive_and_sigterm_mid_crawl(site, cli, daemons) -
 
     # Make the next crawls slow, so one is in flight while we act.
     with site.modify() as state:
-        state.slow_down("/en/category/events/", 4)
+        state.slow_down("/en/category/events/", 6)
     holder = wait_for(lambda: crawling(cli), 20, "a crawl in progress", daemon)
     busy = cli.crawl(site, check=False)
     assert busy.code == 4, busy

@@ -1,10 +1,13 @@
-"""The words of the demo site's chrome in its three languages (English, Russian, Kazakh)."""
+"""The words of the demo site's chrome in its three languages (English, Russian, Kazakh).
+
+`<html lang>` and the switcher's names come from the site's Language data, not from here.
+"""
 
 from __future__ import annotations
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
-        "html_lang": "en-US", "og_locale": "en_US", "name": "English",
+        "og_locale": "en_US",
         "tagline": "Kazakhstan Institute for Strategic Studies under the President of the Republic of Kazakhstan",
         "home": "Home", "recent": "Recent Posts", "archives": "Archives", "views": "Views",
         "search": "Search", "search_for": "Search for:", "newsletter": "Newsletter",
@@ -21,7 +24,7 @@ TEXT: dict[str, dict[str, str]] = {
         "copyright": "&copy; {} KazISS. All rights reserved.", "feed": "Feed",
     },
     "ru": {
-        "html_lang": "ru-RU", "og_locale": "ru_RU", "name": "Русский",
+        "og_locale": "ru_RU",
         "tagline": "Казахстанский институт стратегических исследований при Президенте Республики Казахстан",
         "home": "Главная", "recent": "Свежие записи", "archives": "Архивы", "views": "Просмотры",
         "search": "Найти", "search_for": "Найти:", "newsletter": "Рассылка",
@@ -38,7 +41,7 @@ TEXT: dict[str, dict[str, str]] = {
         "copyright": "&copy; {} КИСИ. Все права защищены.", "feed": "Лента",
     },
     "kk": {
-        "html_lang": "kk", "og_locale": "kk_KZ", "name": "Қазақша",
+        "og_locale": "kk_KZ",  # Polylang's facebook locale for kk
         "tagline": "Қазақстан Республикасының Президенті жанындағы Қазақстан стратегиялық зерттеулер институты",
         "home": "Басты бет", "recent": "Соңғы жазбалар", "archives": "Мұрағат", "views": "Қаралымдар",
         "search": "Іздеу", "search_for": "Іздеу:", "newsletter": "Жаңалықтар таратылымы",
@@ -66,3 +69,14 @@ MONTHS: dict[str, list[str]] = {
 }
 
 COMMENTERS = ["Aidos K.", "Madina S.", "Yerlan T.", "Gulnara B.", "Timur A."]
+
+# What WPML's switcher prints after a native name: the language's name in the page's language.
+_NAMES_IN: dict[str, dict[str, str]] = {
+    "en": {"en": "English", "ru": "Russian", "kk": "Kazakh"},
+    "ru": {"en": "Английский", "ru": "Русский", "kk": "Казахский"},
+    "kk": {"en": "Ағылшын тілі", "ru": "Орыс тілі", "kk": "Қазақ тілі"},
+}
+
+
+def language_name_in(viewer: str, code: str) -> str:
+    return _NAMES_IN.get(viewer, _NAMES_IN["en"]).get(code, code)

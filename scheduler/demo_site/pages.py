@@ -1,8 +1,9 @@
-"""HTML of the demo site, shaped like a WordPress 6.x theme with Polylang (pure string builders).
+"""HTML of the demo site, shaped like a WordPress 6.x theme with Polylang or WPML (pure string builders).
 
 The chrome around the content is deliberately noisy, like the real site: a Russian breadcrumb
 on every language, menus and a language switcher, sidebar widgets that list other posts, a
-views counter and a nonce that change on every request.
+views counter and a nonce that change on every request. What the multilingual plugin adds
+(hreflang, the switcher, `<html lang>`) comes from multilingual.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 from html import escape
 
 from .i18n import COMMENTERS, MONTHS, TEXT
-from .state import Post, SiteState, auto_excerpt, parse_iso, slugify
+from .multilingual import View, hreflang_links, switcher
+from .state import Post, SiteState, auto_excerpt, encode_slug, parse_iso, slugify
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,14 @@ class Listing:
     lang: str
     heading: str  # e.g. 'Category: Events'
     body_class: str
-    base_path: str  # site-relative, ends with '/'
+    base_path: str  # without the language: '/category/events/'; ends with '/'
     posts: list[Post]
-    feed_path: str | None = None
-    feed_title: str | None = None
+    view: View
+    feed_title: str | None = None  # the <link rel="alternate"> title of the archive's own feed
+    has_feed: bool = True
+
+    def path(self, state: SiteState, tail: str = "") -> str:
+        return state.link(self.lang, self.base_path + tail)
 
 
 def text(lang: str) -> dict[str, str]:
@@ -59,7 +65,7 @@ def url(ctx: Context, path: str) -> str:
 
 
 def home_path(state: SiteState, lang: str) -> str:
-    return f"{state.prefix(lang)}/"
+    return state.home_path(lang)
 
 
 def excerpt_of(post: Post) -> str:
@@ -78,11 +84,11 @@ def _head(
     extra: str = "",
     feed_path: str | None = None,
     feed_title: str | None = None,
+    view: View | None = None,
 ) -> str:
-    t = text(lang)
     feeds = [
-        f'<link rel="alternate" type="application/rss+xml" title="{escape(state.site_name)} &raquo; {t["feed"]}" '
-        f'href="{url(ctx, home_path(state, lang) + "feed/")}" />'
+        f'<link rel="alternate" type="application/rss+xml" title="{escape(state.site_name)} &raquo; {text(lang)["feed"]}" '
+        f'href="{url(ctx, state.link(lang, "/feed/"))}" />'
     ]
     if feed_path:
         feeds.append(
@@ -91,14 +97,18 @@ def _head(
         )
     api = "" if state.options.rest == "404" else f'<link rel="https://api.w.org/" href="{ctx.root}/wp-json/" />\n'
     ver = escape(state.options.wp_version)
+    # Both plugins print hreflang at wp_head priority 1, after core's <title> (also priority 1).
+    alternates = hreflang_links(state, view, ctx.root) if view is not None else ""
+    # get_bloginfo('language'): the plugin filters the locale, WordPress writes it with '-'.
+    html_lang = state.language(lang).w3c
     return f"""<!DOCTYPE html>
-<html lang="{t["html_lang"]}">
+<html lang="{html_lang}">
 <head>
 <meta charset="{charset}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="profile" href="https://gmpg.org/xfn/11">
-<title>{escape(title)} – {escape(state.site_name)}</title>
-<meta name='robots' content='max-image-preview:large' />
+<title>{escape(title)} &#8211; {escape(state.site_name)}</title>
+{alternates}<meta name='robots' content='max-image-preview:large' />
 {chr(10).join(feeds)}
 <link rel='stylesheet' id='wp-block-library-css' href='{ctx.root}/wp-includes/css/dist/block-library/style.min.css?ver={ver}' media='all' />
 <link rel='stylesheet' id='kaziss-style-css' href='{ctx.root}/wp-content/themes/kaziss/style.css?ver=2.4.1' media='all' />
@@ -109,30 +119,23 @@ def _head(
 """
 
 
-def _site_header(state: SiteState, lang: str, ctx: Context, switch: dict[str, str]) -> str:
-    """Logo, menu and language switcher; `switch` maps language -> target path."""
+def _site_header(state: SiteState, view: View, ctx: Context) -> str:
+    """Logo, menu and (for Polylang) the language switcher widget."""
+    lang = view.lang
     t = text(lang)
     items = [f'<li class="menu-item menu-item-home"><a href="{url(ctx, home_path(state, lang))}">{t["home"]}</a></li>']
     for cat in state.categories:
-        if cat.lang == lang:
+        if cat.lang == lang and state.posts_in(cat):
             items.append(
                 f'<li class="menu-item menu-item-type-taxonomy menu-item-object-category">'
-                f'<a href="{url(ctx, f"{state.prefix(lang)}/category/{cat.slug}/")}">{escape(cat.name)}</a></li>'
+                f'<a href="{url(ctx, state.category_path(cat))}">{escape(cat.name)}</a></li>'
             )
     for page in sorted(state.published("page", lang), key=lambda p: p.id):  # menu order
         items.append(
             f'<li class="menu-item menu-item-type-post_type menu-item-object-page">'
             f'<a href="{url(ctx, state.path_of(page))}">{escape(page.title)}</a></li>'
         )
-    langs = []
-    for other in state.languages:
-        ot = text(other)
-        current = " current-lang" if other == lang else ""
-        target = switch.get(other, home_path(state, other))
-        langs.append(
-            f'<li class="lang-item lang-item-{other}{current}"><a lang="{ot["html_lang"]}" '
-            f'hreflang="{ot["html_lang"]}" href="{url(ctx, target)}">{ot["name"]}</a></li>'
-        )
+    widget = switcher(state, view, ctx.root) if state.options.plugin == "polylang" else ""
     return f"""<a class="skip-link screen-reader-text" href="#content">Skip to content</a>
 <div id="page" class="site">
 <header id="masthead" class="site-header">
@@ -144,8 +147,7 @@ def _site_header(state: SiteState, lang: str, ctx: Context, switch: dict[str, st
 <button class="menu-toggle" aria-controls="primary-menu" aria-expanded="false">Menu</button>
 <ul id="primary-menu" class="menu">{"".join(items)}</ul>
 </nav>
-<ul class="pll-switcher">{"".join(langs)}</ul>
-</header>
+{widget}</header>
 """
 
 
@@ -157,7 +159,7 @@ def _sidebar(state: SiteState, lang: str, ctx: Context) -> str:
     )
     months = sorted({(int(p.date_gmt[:4]), int(p.date_gmt[5:7])) for p in state.published("post", lang)}, reverse=True)
     archives = "".join(
-        f"<li><a href='{url(ctx, f'{state.prefix(lang)}/{y:04d}/{m:02d}/')}'>{month_label(y, m, lang)}</a></li>"
+        f"<li><a href='{url(ctx, state.link(lang, f'/{y:04d}/{m:02d}/'))}'>{month_label(y, m, lang)}</a></li>"
         for y, m in months
     )
     home = url(ctx, home_path(state, lang))
@@ -181,12 +183,15 @@ def _sidebar(state: SiteState, lang: str, ctx: Context) -> str:
 """
 
 
-def _site_footer(state: SiteState, lang: str, ctx: Context, year: int = 2026) -> str:
-    t = text(lang)
+def _site_footer(state: SiteState, view: View, ctx: Context, year: int = 2026) -> str:
+    t = text(view.lang)
+    # WPML's default language switcher sits in the footer slot ("wpml-ls-statics-footer").
+    wpml = switcher(state, view, ctx.root) if state.options.plugin == "wpml" else ""
     return f"""<footer id="colophon" class="site-footer">
 <div class="site-info">{t["copyright"].format(year)} <a href="https://wordpress.org/">Proudly powered by WordPress</a></div>
 </footer>
 </div><!-- #page -->
+{wpml}
 <script id="kaziss-navigation-js" src="{ctx.root}/wp-content/themes/kaziss/js/navigation.js?ver=2.4.1"></script>
 </body>
 </html>
@@ -206,11 +211,7 @@ def single_page(state: SiteState, post: Post, ctx: Context) -> str:
     t = text(post.lang)
     permalink = url(ctx, state.path_of(post))
     shortlink = f"{ctx.root}/?p={post.id}"
-    translations = state.translations(post)
-    hreflangs = "".join(
-        f'<link rel="alternate" href="{url(ctx, state.path_of(p))}" hreflang="{lang}" />\n'
-        for lang, p in translations.items()
-    )
+    view = View("single", post.lang, post=post)
     is_post = post.post_type == "post"
     rest_type = "posts" if is_post else "pages"
     json_link = (
@@ -225,7 +226,7 @@ def single_page(state: SiteState, post: Post, ctx: Context) -> str:
             "headline": post.title,
             "datePublished": w3c(post.date_gmt),
             "dateModified": w3c(post.modified_gmt),
-            "inLanguage": t["html_lang"],
+            "inLanguage": state.language(post.lang).w3c,
             "mainEntityOfPage": permalink,
             "author": {"@type": "Person", "name": post.author},
         }
@@ -242,34 +243,33 @@ def single_page(state: SiteState, post: Post, ctx: Context) -> str:
         f"{json_link}"
         f'<link rel="canonical" href="{permalink}" />\n'
         f"<link rel='shortlink' href='{shortlink}' />\n"
-        f"{hreflangs}{og}"
+        f"{og}"
         f'<script type="application/ld+json" class="yoast-schema-graph">{ld}</script>\n'
     )
     charset = "windows-1251" if post.charset == "windows-1251" else "UTF-8"
-    head = _head(state, post.lang, ctx, post.title, charset=charset, extra=extra)
-    switch = {lang: state.path_of(p) for lang, p in translations.items()}
-    prefix = state.prefix(post.lang)
+    head = _head(state, post.lang, ctx, post.title, charset=charset, extra=extra, view=view)
     if is_post:
         body_class = f"post-template-default single single-post postid-{post.id} single-format-standard"
         cats = [c for c in (state.category(post.lang, s) for s in post.categories) if c]
         classes = " ".join(
             [f"post-{post.id} post type-post status-publish format-standard hentry"]
-            + [f"category-{c.slug}" for c in cats]
-            + [f"tag-{slugify(tag)}" for tag in post.tags]
+            + [f"category-{encode_slug(c.slug)}" for c in cats]
+            + [f"tag-{encode_slug(slugify(tag))}" for tag in post.tags]
         )
         cat_links = ", ".join(
-            f'<a href="{url(ctx, f"{prefix}/category/{c.slug}/")}" rel="category tag">{escape(c.name)}</a>'
+            f'<a href="{url(ctx, state.category_path(c))}" rel="category tag">{escape(c.name)}</a>'
             for c in cats
         )
         meta = (
             f'<div class="entry-meta"><span class="posted-on">'
             f'<time class="entry-date published" datetime="{w3c(post.date_gmt)}">{display_date(post.date_gmt, post.lang)}</time>'
             f'<time class="updated" datetime="{w3c(post.modified_gmt)}">{display_date(post.modified_gmt, post.lang)}</time></span> '
-            f'<span class="byline"><span class="author vcard"><a class="url fn n" href="{url(ctx, f"{prefix}/author/{slugify(post.author)}/")}" rel="author">{escape(post.author)}</a></span></span> '
+            f'<span class="byline"><span class="author vcard"><a class="url fn n" href="{url(ctx, state.link(post.lang, f"/author/{slugify(post.author)}/"))}" rel="author">{escape(post.author)}</a></span></span> '
             f'<span class="cat-links">{cat_links}</span></div>\n'
         )
         tag_links = ", ".join(
-            f'<a href="{url(ctx, f"{prefix}/tag/{slugify(tag)}/")}" rel="tag">{escape(tag)}</a>' for tag in post.tags
+            f'<a href="{url(ctx, state.link(post.lang, f"/tag/{encode_slug(slugify(tag))}/"))}" rel="tag">{escape(tag)}</a>'
+            for tag in post.tags
         )
         footer = f'<footer class="entry-footer"><span class="tags-links">{tag_links}</span></footer>\n'
         comments = _comments(post, ctx)
@@ -280,7 +280,7 @@ def single_page(state: SiteState, post: Post, ctx: Context) -> str:
     return (
         head
         + f'<body class="{body_class}">\n'
-        + _site_header(state, post.lang, ctx, switch)
+        + _site_header(state, view, ctx)
         + '<div id="primary" class="content-area">\n'
         + _breadcrumb(post.title)
         + f'<main id="content" class="site-main">\n<article id="post-{post.id}" class="{classes}">\n'
@@ -291,7 +291,7 @@ def single_page(state: SiteState, post: Post, ctx: Context) -> str:
         + comments
         + "</main>\n</div>\n"
         + _sidebar(state, post.lang, ctx)
-        + _site_footer(state, post.lang, ctx)
+        + _site_footer(state, view, ctx)
     )
 
 
@@ -330,19 +330,25 @@ def listing_page(state: SiteState, listing: Listing, page: int, pages: int, ctx:
     shown = listing.posts[(page - 1) * per_page : page * per_page]
 
     def page_url(n: int) -> str:
-        return url(ctx, listing.base_path if n == 1 else f"{listing.base_path}page/{n}/")
+        return url(ctx, listing.path(state) if n == 1 else listing.path(state, f"page/{n}/"))
 
     rel = ""
     if page > 1:
         rel += f'<link rel="prev" href="{page_url(page - 1)}" />\n'
     if page < pages:
         rel += f'<link rel="next" href="{page_url(page + 1)}" />\n'
+    feed_path = listing.path(state, "feed/") if listing.has_feed and listing.feed_title else None
+    view = View(
+        listing.view.kind, listing.lang, page=page, category=listing.view.category,
+        archive_path=listing.view.archive_path, archive_filter=listing.view.archive_filter,
+    )
     head = _head(
-        state, listing.lang, ctx, listing.heading, extra=rel, feed_path=listing.feed_path, feed_title=listing.feed_title
+        state, listing.lang, ctx, listing.heading, extra=rel, feed_path=feed_path, feed_title=listing.feed_title,
+        view=view,
     )
     articles = []
     for p in shown:
-        cats = " ".join(f"category-{slug}" for slug in p.categories)
+        cats = " ".join(f"category-{encode_slug(slug)}" for slug in p.categories)
         articles.append(
             f'<article id="post-{p.id}" class="post-{p.id} post type-post status-publish format-standard hentry {cats}">'
             f'<h2 class="entry-title"><a href="{url(ctx, state.path_of(p))}" rel="bookmark">{escape(p.title)}</a></h2>'
@@ -374,7 +380,7 @@ def listing_page(state: SiteState, listing: Listing, page: int, pages: int, ctx:
     return (
         head
         + f'<body class="{listing.body_class}{paged}">\n'
-        + _site_header(state, listing.lang, ctx, {})
+        + _site_header(state, view, ctx)
         + '<div id="primary" class="content-area">\n'
         + _breadcrumb(listing.heading)
         + '<main id="content" class="site-main">\n'
@@ -384,22 +390,23 @@ def listing_page(state: SiteState, listing: Listing, page: int, pages: int, ctx:
         + nav
         + "</main>\n</div>\n"
         + _sidebar(state, listing.lang, ctx)
-        + _site_footer(state, listing.lang, ctx)
+        + _site_footer(state, view, ctx)
     )
 
 
 def not_found_page(state: SiteState, lang: str, ctx: Context) -> str:
     t = text(lang)
+    view = View("not_found", lang)
     return (
-        _head(state, lang, ctx, t["not_found_title"])
+        _head(state, lang, ctx, t["not_found_title"], view=view)
         + '<body class="error404 hfeed">\n'
-        + _site_header(state, lang, ctx, {})
+        + _site_header(state, view, ctx)
         + '<div id="primary" class="content-area">\n<main id="content" class="site-main">\n'
         + f'<section class="error-404 not-found"><header class="page-header"><h1 class="page-title">{t["not_found"]}</h1></header>'
         + f'<div class="page-content"><p>{t["not_found_text"]}</p></div></section>\n'
         + "</main>\n</div>\n"
         + _sidebar(state, lang, ctx)
-        + _site_footer(state, lang, ctx)
+        + _site_footer(state, view, ctx)
     )
 
 

@@ -2,6 +2,13 @@
 
 The server adds what needs the outside world (the clock, randomness, sleeping, counting faults
 down in the state file); everything a crawler can observe is decided here.
+
+The front end follows WordPress core's rewrite rules for a `/%postname%/` permalink structure
+(wp-includes/class-wp-rewrite.php) with the multilingual plugin's language in front:
+Polylang adds a `(en|kz)/` prefix to every rule for the languages whose code is not hidden
+(src/links-directory.php, rewrite_rules(): the hidden default language gets no prefix rule, so
+`/ru/…` is read by core as a post named "ru" or an attachment); WPML in its "language as a
+parameter" mode reads `?lang=en`.
 """
 
 from __future__ import annotations
@@ -12,9 +19,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from html import escape
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from . import feeds, rest
+from .multilingual import View
 from .pages import (
     Context,
     Listing,
@@ -27,9 +36,11 @@ from .pages import (
     text,
 )
 from .response import HTML_UTF8, Response, html, redirect, rest_error, xml
-from .state import Fault, Post, SiteState, match_path, slugify
+from .state import Fault, Post, SiteState, encode_slug, match_path, slugify
 
 __all__ = ["Context", "Request", "Response", "render", "fault_response"]
+
+FEED_TYPES = ("rss2", "rss", "atom", "rdf")
 
 
 @dataclass(frozen=True)
@@ -67,13 +78,50 @@ def render(state: SiteState, request: Request, ctx: Context) -> Response:
     if path == "/" and "rest_route" in query:
         route = query.pop("rest_route")[-1]
         return _rest(state, route, query, ctx)
-    m = re.fullmatch(r"/wp-sitemap(?:-([a-z]+-[a-z]+)-(\d+))?\.xml", path)
-    if m:
-        return _sitemap(state, m.group(1), m.group(2), ctx)
-    response = _front(state, request, path, split.query, query, ctx)
+    lang, rest_path = request_language(state, path, query)
+    sitemap = _sitemap(state, lang, rest_path, path, ctx)
+    if sitemap is not None:
+        return sitemap
+    response = _front(state, request, lang, rest_path, split.query, query, ctx)
+    if state.options.link_model == "directory" and not state.options.hide_default and rest_path == path:
+        response = _add_default_prefix(state, lang, path, split.query, response, ctx)
     if state.options.page_validators and response.status == 200:
         response = _with_page_validators(state, request, response)
     return response
+
+
+def request_language(state: SiteState, path: str, query: dict[str, list[str]]) -> tuple[str, str]:
+    """(language code, path without the language) as the plugin reads the request.
+
+    Directory: a first segment that is the slug of a language with a prefix (Polylang's
+    get_language_from_url() knows every slug, but its rewrite rules have no prefix for the
+    hidden default, so `/ru/…` stays a plain path in the default language). Query: `lang=`.
+    """
+    if state.options.link_model == "directory":
+        first = path.lstrip("/").split("/", 1)[0]
+        lang = state.language_by_slug(first)
+        if lang is not None and not state.is_hidden(lang.code):
+            return lang.code, path[len(first) + 1 :]
+        return state.default_language, path
+    raw = (query.get("lang") or [""])[-1]
+    lang = state.language_by_slug(raw)
+    return (lang.code if lang else state.default_language), path
+
+
+def _add_default_prefix(
+    state: SiteState, lang: str, path: str, qs: str, response: Response, ctx: Context
+) -> Response:
+    """With the default language's code shown, an address without any language is not canonical:
+    the home page goes to the default language's home (PLL_Choose_Lang::home_requested(), a 302
+    that depends on Accept-Language), anything else that resolves to its prefixed URL (PLL_Canonical)."""
+    if response.status != 200:
+        return response
+    target = ctx.root + state.link(lang, encode_path(path)) + (f"?{qs}" if qs else "")
+    if path == "/" and not qs:
+        moved = redirect(target, status=302, by="Polylang")
+        moved.headers.append(("Vary", "Accept-Language"))
+        return moved
+    return redirect(target, by=_canonical_by(state))
 
 
 def _with_page_validators(state: SiteState, request: Request, response: Response) -> Response:
@@ -121,11 +169,9 @@ def not_found(state: SiteState, lang: str, ctx: Context) -> Response:
     return html(404, not_found_page(state, lang, ctx), headers)
 
 
-def _split_lang(state: SiteState, path: str) -> tuple[str, str]:
-    for lang, prefix in state.languages.items():
-        if prefix and (path == prefix or path.startswith(prefix + "/")):
-            return lang, path[len(prefix) :]
-    return state.default_lang, path
+def _canonical_by(state: SiteState) -> str:
+    """Who signs a redirect to a post's or term's own language (PLL_Canonical passes POLYLANG)."""
+    return "Polylang" if state.options.plugin == "polylang" else "WPML"
 
 
 # ----- REST and sitemaps -----------------------------------------------------------------------------
@@ -140,20 +186,52 @@ def _rest(state: SiteState, route: str, query: dict[str, list[str]], ctx: Contex
     return rest.handle(state, route, query, ctx)
 
 
-def _sitemap(state: SiteState, name: str | None, page: str | None, ctx: Context) -> Response:
-    if state.options.sitemap == "missing":
-        return not_found(state, state.default_lang, ctx)
-    if name is None:
-        doc: str | None = feeds.sitemap_index(state, ctx)
-    elif page != "1":
-        doc = None
-    else:
-        doc = feeds.sitemap(state, name, ctx)
+CORE_SITEMAP = re.compile(r"/wp-sitemap-([a-z]+?)-(?:([a-z\d_-]+?)-)?(\d+?)\.xml")
+YOAST_SITEMAP = re.compile(r"/([^/]+?)-sitemap([0-9]+)?\.xml")
+
+
+def _sitemap(state: SiteState, lang: str, rest_path: str, path: str, ctx: Context) -> Response | None:
+    """A sitemap response, or None when the path is no sitemap route."""
+    if state.options.sitemap_plugin == "yoast":
+        return _yoast_sitemap(state, path, ctx)
+    if path == "/wp-sitemap.xml":
+        return _sitemap_response(state, feeds.sitemap_index(state, ctx), "application/xml", ctx)
+    m = CORE_SITEMAP.fullmatch(rest_path)
+    if not m:
+        return None
+    provider, subtype, page = m.group(1), m.group(2) or "", m.group(3)
+    # Polylang duplicates only the provider rules under a prefix (modules/sitemaps/sitemaps.php,
+    # rewrite_rules()); the index stays at the root. Pages beyond 1 hold nothing here.
+    doc = feeds.sitemap(state, lang, provider, subtype, ctx) if page == "1" else None
     if doc is None:
+        return not_found(state, lang, ctx)
+    return _sitemap_response(state, doc, "application/xml", ctx)
+
+
+def _yoast_sitemap(state: SiteState, path: str, ctx: Context) -> Response | None:
+    """Yoast SEO's routes (inc/sitemaps/class-sitemaps-router.php); core sitemaps are off."""
+    if path == "/sitemap.xml":
+        return redirect(f"{ctx.root}/sitemap_index.xml", by="Yoast SEO")
+    if path == "/wp-sitemap.xml" or CORE_SITEMAP.fullmatch(path):
+        return not_found(state, state.default_lang, ctx)  # WP_Sitemaps::render_sitemaps() when disabled
+    if path == "/sitemap_index.xml":
+        doc: str | None = feeds.yoast_index(state, ctx)
+    else:
+        m = YOAST_SITEMAP.fullmatch(path)
+        if not m:
+            return None
+        doc = feeds.yoast_sitemap(state, m.group(1), int(m.group(2) or 1), ctx)
+    if doc is None:
+        return not_found(state, state.default_lang, ctx)
+    return _sitemap_response(state, doc, "text/xml", ctx)
+
+
+def _sitemap_response(state: SiteState, doc: str, content_type: str, ctx: Context) -> Response:
+    if state.options.sitemap == "missing":
         return not_found(state, state.default_lang, ctx)
     if state.options.sitemap == "malformed":
         doc = feeds.break_xml(doc)
-    resp = xml(doc, "application/xml")
+    resp = xml(doc, content_type)
     resp.headers.append(("X-Robots-Tag", "noindex, follow"))
     return resp
 
@@ -162,21 +240,20 @@ def _sitemap(state: SiteState, name: str | None, page: str | None, ctx: Context)
 
 
 def _front(
-    state: SiteState, request: Request, path: str, qs: str, query: dict[str, list[str]], ctx: Context
+    state: SiteState, request: Request, lang: str, path: str, qs: str, query: dict[str, list[str]], ctx: Context
 ) -> Response:
-    lang, rest_path = _split_lang(state, path)
-    if rest_path in ("", "/") and ("p" in query or "page_id" in query):
+    if path in ("", "/") and ("p" in query or "page_id" in query):
         return _shortlink(state, query, lang, ctx)
-    if rest_path == "":
-        return redirect(f"{ctx.root}{state.prefix(lang)}/" + (f"?{qs}" if qs else ""))
-    if not rest_path.endswith("/"):
+    if path == "":
+        return redirect(ctx.root + state.home_path(lang) + (f"?{qs}" if qs else ""))
+    if not path.endswith("/"):
         # redirect_canonical(): anything that resolves is re-addressed with a trailing slash.
-        inner = _front(state, request, path + "/", qs, query, ctx)
+        inner = _front(state, request, lang, path + "/", qs, query, ctx)
         if inner.status == 200:
-            return redirect(ctx.root + encode_path(path + "/") + (f"?{qs}" if qs else ""))
+            full = state.link(lang, encode_path(path + "/"))
+            return redirect(ctx.root + full.split("?")[0] + (f"?{qs}" if qs else ""))
         return inner
-    segs = [s for s in rest_path.split("/") if s]
-    prefix = state.prefix(lang)
+    segs = [s for s in path.split("/") if s]
     t = text(lang)
 
     if not segs or segs[0] in ("page", "feed"):
@@ -184,75 +261,99 @@ def _front(
             lang=lang,
             heading=t["tagline"],
             body_class="home blog",
-            base_path=f"{prefix}/",
+            base_path="/",
             posts=state.published("post", lang),
-            feed_path=f"{prefix}/feed/",
-            feed_title=state.site_name,
+            view=View("home", lang),
+            feed_title=None,
         )
-        return _listing(state, request, listing, segs, ctx)
+        return _listing(state, request, listing, segs, escape(state.site_name), ctx)
 
     head, tail = segs[0], segs[1:]
     if head == "category" and tail:
-        cat = state.category(lang, tail[0])
-        if cat is None:
-            others = [c for c in state.categories if c.slug == tail[0]]
-            if others:
-                return redirect(f"{ctx.root}{state.prefix(others[0].lang)}/category/{others[0].slug}/")
-            return not_found(state, lang, ctx)
-        base = f"{prefix}/category/{cat.slug}/"
-        listing = Listing(
-            lang=lang,
-            heading=t["category"].format(cat.name),
-            body_class=f"archive category category-{cat.slug} category-{cat.id} hfeed",
-            base_path=base,
-            posts=state.posts_in(cat),
-            feed_path=f"{base}feed/",
-            feed_title=f"{state.site_name} » {cat.name} Category Feed",
-        )
-        return _listing(state, request, listing, tail[1:], ctx)
+        return _category(state, request, lang, tail, ctx)
     if head == "tag" and tail:
         posts = [p for p in state.published("post", lang) if any(slugify(x) == tail[0] for x in p.tags)]
-        if not posts:
-            return not_found(state, lang, ctx)
-        name = next(x for x in posts[0].tags if slugify(x) == tail[0])
-        listing = Listing(lang, t["tag"].format(name), f"archive tag tag-{tail[0]} hfeed",
-                          f"{prefix}/tag/{tail[0]}/", posts, f"{prefix}/tag/{tail[0]}/feed/")
-        return _listing(state, request, listing, tail[1:], ctx)
+        name = next((x for x in posts[0].tags if slugify(x) == tail[0]), tail[0]) if posts else tail[0]
+        base = f"/tag/{encode_slug(tail[0])}/"
+        listing = Listing(lang, t["tag"].format(name), f"archive tag tag-{encode_slug(tail[0])} hfeed", base, posts,
+                          View("tag", lang, archive_path=base), feed_title=f"{state.site_name} &raquo; {name} Tag Feed")
+        return _listing(state, request, listing, tail[1:], f"{escape(name)} &#8211; {escape(state.site_name)}", ctx)
     if head == "author" and tail:
-        posts = [p for p in state.published("post", lang) if slugify(p.author) == tail[0]]
-        if not posts:
-            return not_found(state, lang, ctx)
-        listing = Listing(lang, t["author"].format(posts[0].author), f"archive author author-{tail[0]} hfeed",
-                          f"{prefix}/author/{tail[0]}/", posts, f"{prefix}/author/{tail[0]}/feed/")
-        return _listing(state, request, listing, tail[1:], ctx)
+        author = tail[0]
+        posts = [p for p in state.published("post", lang) if slugify(p.author) == author]
+        name = posts[0].author if posts else author
+        base = f"/author/{author}/"
+        view = View("archive", lang, archive_path=base, archive_filter=lambda p: slugify(p.author) == author)
+        listing = Listing(lang, t["author"].format(name), f"archive author author-{author} hfeed", base, posts, view,
+                          feed_title=f"{state.site_name} &raquo; Posts by {name} Feed")
+        return _listing(state, request, listing, tail[1:], f"{escape(name)} &#8211; {escape(state.site_name)}", ctx)
     if re.fullmatch(r"\d{4}", head):
         return _date_archive(state, request, lang, segs, ctx)
     if len(segs) == 1:
         return _singular(state, lang, segs[0], ctx)
+    if len(segs) in (2, 3) and segs[1] == "feed" and (len(segs) == 2 or segs[2] in FEED_TYPES):
+        # ([^/]+)/feed/(feed|rdf|rss|rss2|atom)/?$ : the comments feed of a post, 200 even when
+        # no post has that name (WP::handle_404() never 404s a feed).
+        return _comments_feed(state, request, lang, segs[0], ctx)
+    if len(segs) == 2 and not segs[1].isdigit():
+        # [^/]+/([^/]+)/?$ => attachment=$matches[1]: no such attachment, so a 404 that
+        # redirect_guess_404_permalink() may still turn into a redirect (WP_Query copies the
+        # attachment name into `name`).
+        return _guess_or_404(state, lang, segs[1], ctx)
     return not_found(state, lang, ctx)
+
+
+def _category(state: SiteState, request: Request, lang: str, tail: list[str], ctx: Context) -> Response:
+    slug, rest_tail = tail[0], tail[1:]
+    cat = state.category(lang, slug)
+    if cat is None:
+        others = state.categories_with_slug(slug)
+        if others:
+            # PLL_Canonical::check_canonical_url(): the term's own language decides its URL.
+            suffix = "/".join(rest_tail) + "/" if rest_tail else ""
+            return redirect(ctx.root + state.category_path(others[0], suffix), by=_canonical_by(state))
+        if rest_tail and rest_tail[0] == "feed":
+            # No such term: WP::handle_404() does not 404 a feed, the channel is just empty.
+            empty = Listing(lang, "", "", f"/category/{encode_slug(slug)}/", [], View("not_found", lang))
+            return _listing(state, request, empty, rest_tail, escape(state.site_name), ctx)
+        return not_found(state, lang, ctx)
+    t = text(lang)
+    listing = Listing(
+        lang=lang,
+        heading=t["category"].format(cat.name),
+        body_class=f"archive category category-{encode_slug(cat.slug)} category-{cat.id} hfeed",
+        base_path=f"/category/{encode_slug(cat.slug)}/",
+        posts=state.posts_in(cat),
+        view=View("category", lang, category=cat),
+        feed_title=f"{state.site_name} &raquo; {cat.name} Category Feed",
+    )
+    rss_title = f"{escape(cat.name)} &#8211; {escape(state.site_name)}"
+    return _listing(state, request, listing, rest_tail, rss_title, ctx)
 
 
 def _date_archive(state: SiteState, request: Request, lang: str, segs: list[str], ctx: Context) -> Response:
     t = text(lang)
-    prefix = state.prefix(lang)
     year = segs[0]
     if len(segs) > 1 and re.fullmatch(r"\d{2}", segs[1]) and 1 <= int(segs[1]) <= 12:
         month, tail = segs[1], segs[2:]
         stamp = f"{year}-{month}"
-        heading = t["month"].format(month_label(int(year), int(month), lang))
-        base = f"{prefix}/{year}/{month}/"
+        label = month_label(int(year), int(month), lang)
+        heading = t["month"].format(label)
+        base = f"/{year}/{month}/"
     else:
         stamp, tail = year, segs[1:]
+        label = year
         heading = t["year"].format(year)
-        base = f"{prefix}/{year}/"
+        base = f"/{year}/"
     posts = [p for p in state.published("post", lang) if p.date_gmt.startswith(stamp)]
-    if not posts:
-        return not_found(state, lang, ctx)
-    listing = Listing(lang, heading, "archive date hfeed", base, posts, f"{base}feed/")
-    return _listing(state, request, listing, tail, ctx)
+    view = View("archive", lang, archive_path=base, archive_filter=lambda p: p.date_gmt.startswith(stamp))
+    listing = Listing(lang, heading, "archive date hfeed", base, posts, view)
+    return _listing(state, request, listing, tail, f"{escape(label)} &#8211; {escape(state.site_name)}", ctx)
 
 
-def _listing(state: SiteState, request: Request, listing: Listing, tail: list[str], ctx: Context) -> Response:
+def _listing(
+    state: SiteState, request: Request, listing: Listing, tail: list[str], rss_title: str, ctx: Context
+) -> Response:
     per_page = state.options.posts_per_page
     pages = max(1, math.ceil(len(listing.posts) / per_page))
     if not tail:
@@ -260,38 +361,53 @@ def _listing(state: SiteState, request: Request, listing: Listing, tail: list[st
     elif len(tail) == 2 and tail[0] == "page" and tail[1].isdigit():
         page = int(tail[1])
         if page <= 1:
-            return redirect(ctx.root + encode_path(listing.base_path))
+            return redirect(ctx.root + listing.path(state))
     elif tail[0] == "feed" and len(tail) <= 2:
         fmt = tail[1] if len(tail) == 2 else "rss2"
-        if fmt not in ("rss2", "rss", "atom"):
+        if fmt not in FEED_TYPES:
             return not_found(state, listing.lang, ctx)
-        title = listing.feed_title or f"{state.site_name} » {listing.heading}"
-        return _feed(state, request, listing, fmt, title, ctx)
+        return _feed(state, request, listing.lang, listing.posts, "atom" if fmt == "atom" else "rss2", rss_title, ctx)
     else:
         return not_found(state, listing.lang, ctx)
+    if not listing.posts and listing.view.kind in ("archive", "tag", "not_found"):
+        return not_found(state, listing.lang, ctx)  # handle_404(): only terms that exist and home stay 200
     if page > pages:
         return not_found(state, listing.lang, ctx)
     return html(200, listing_page(state, listing, page, pages, ctx), _api_link(state, ctx))
 
 
-def _feed(state: SiteState, request: Request, listing: Listing, fmt: str, title: str, ctx: Context) -> Response:
+def _feed(
+    state: SiteState, request: Request, lang: str, posts: list[Post], fmt: str, title: str, ctx: Context
+) -> Response:
     if state.options.feed == "missing":
-        return not_found(state, listing.lang, ctx)
+        return not_found(state, lang, ctx)
     etag, last_modified = feeds.feed_validators(state)
     validators = [("ETag", etag), ("Last-Modified", last_modified)]
     if _not_modified(request, etag, last_modified):
         return Response(304, validators, b"")
-    self_path = listing.feed_path or f"{listing.base_path}feed/"
+    self_url = ctx.root + request.target  # self_link(): the address as requested
     if fmt == "atom":
-        self_path += "atom/"
-        doc = feeds.atom(state, listing.lang, listing.posts, self_path, listing.base_path, title, ctx)
+        doc = feeds.atom(state, lang, posts, self_url, title, ctx)
         content_type = "application/atom+xml"
     else:
-        doc = feeds.rss(state, listing.lang, listing.posts, self_path, listing.base_path, title, ctx)
+        doc = feeds.rss(state, lang, posts, self_url, title, ctx)
         content_type = "application/rss+xml"
     if state.options.feed == "malformed":
         doc = feeds.break_xml(doc)
     return Response(200, [("Content-Type", f"{content_type}; charset=UTF-8"), *validators], doc.encode("utf-8"))
+
+
+def _comments_feed(state: SiteState, request: Request, lang: str, name: str, ctx: Context) -> Response:
+    if state.options.feed == "missing":
+        return not_found(state, lang, ctx)
+    # Not a 404, so wp_old_slug_redirect() and the 404 guess never run for a feed.
+    post = state.find_slug(lang, name)
+    etag, last_modified = feeds.feed_validators(state)
+    validators = [("ETag", etag), ("Last-Modified", last_modified)]
+    if _not_modified(request, etag, last_modified):
+        return Response(304, validators, b"")
+    doc = feeds.comments_rss(state, lang, post, ctx.root + request.target, ctx)
+    return Response(200, [("Content-Type", "application/rss+xml; charset=UTF-8"), *validators], doc.encode("utf-8"))
 
 
 def _not_modified(request: Request, etag: str, last_modified: str) -> bool:
@@ -314,9 +430,11 @@ def _not_modified(request: Request, etag: str, last_modified: str) -> bool:
 
 
 def _shortlink(state: SiteState, query: dict[str, list[str]], lang: str, ctx: Context) -> Response:
+    """?p=ID from any language: redirect_canonical() sends it to get_permalink(), even for a
+    trashed post (whose permalink then ends in '__trashed/' and answers 404)."""
     raw = (query.get("p") or query.get("page_id") or [""])[-1]
     post = state.post(int(raw)) if raw.isdigit() else None
-    if post is None or not post.is_published:
+    if post is None:
         return not_found(state, lang, ctx)
     return redirect(ctx.root + state.path_of(post))
 
@@ -325,12 +443,19 @@ def _singular(state: SiteState, lang: str, slug: str, ctx: Context) -> Response:
     post = state.find_slug(lang, slug)
     if post is not None:
         return _single_response(state, post, ctx)
-    moved = state.find_old_slug(lang, slug)
-    if moved is not None:  # wp_old_slug_redirect()
+    return _guess_or_404(state, lang, slug, ctx)
+
+
+def _guess_or_404(state: SiteState, lang: str, name: str, ctx: Context) -> Response:
+    """What a 404 with a post name becomes: wp_old_slug_redirect(), else core's guess by slug
+    prefix (redirect_guess_404_permalink(), canonical.php), which finds posts of any language:
+    that is how a post asked for under another language's prefix reaches its own URL."""
+    moved = state.find_old_slug(name)
+    if moved is not None:
         return redirect(ctx.root + state.path_of(moved))
-    elsewhere = [p for p in state.posts if p.is_published and p.slug == slug]
-    if elsewhere:  # Polylang sends a post asked for under the wrong language to its own URL
-        return redirect(ctx.root + state.path_of(elsewhere[0]))
+    guess = state.guess_by_slug_prefix(name)
+    if guess is not None:
+        return redirect(ctx.root + state.path_of(guess))
     return not_found(state, lang, ctx)
 
 
@@ -350,4 +475,3 @@ def _single_response(state: SiteState, post: Post, ctx: Context) -> Response:
         headers.append(("Link", f'<{ctx.root}/wp-json/wp/v2/{kind}/{post.id}>; rel="alternate"; title="JSON"; type="application/json"'))
     headers.append(("Link", f"<{ctx.root}/?p={post.id}>; rel=shortlink"))
     return Response(200, headers, data)
-

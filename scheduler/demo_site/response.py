@@ -26,9 +26,10 @@ def html(status: int, text: str, headers: list[tuple[str, str]] | None = None) -
     return Response(status, [("Content-Type", HTML_UTF8), *(headers or [])], text.encode("utf-8"))
 
 
-def redirect(location: str, status: int = 301) -> Response:
-    # wp_redirect(): an absolute Location, an empty body and WordPress's own signature header.
-    return Response(status, [("Content-Type", HTML_UTF8), ("Location", location), ("X-Redirect-By", "WordPress")], b"")
+def redirect(location: str, status: int = 301, by: str = "WordPress") -> Response:
+    # wp_redirect(): an absolute Location, an empty body and a signature header naming who
+    # redirected ("WordPress" for core, "Polylang" for PLL_Canonical, "Yoast SEO").
+    return Response(status, [("Content-Type", HTML_UTF8), ("Location", location), ("X-Redirect-By", by)], b"")
 
 
 def wp_json(obj: Any) -> bytes:

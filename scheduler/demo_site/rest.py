@@ -1,4 +1,13 @@
-"""The slice of the WordPress REST API (wp/v2, with Polylang's `lang`) that crawlers use."""
+"""The slice of the WordPress REST API (wp/v2) that crawlers use, as each multilingual plugin changes it.
+
+Polylang (free): src/rest-request.php sets the language from a `lang` parameter (an unknown one
+falls back to the default language); terms are filtered by it (src/crud-terms.php,
+terms_clauses()), posts are not (filtering posts and the `lang`/`translations` fields are Polylang
+Pro's). src/modules/REST/V1/Languages.php adds a public `pll/v1/languages` route.
+WPML: every query follows the current language, the default one unless the request names
+another (`lang=` in the URL, or the `wpml_language` argument that WPML_REST_Extend_Args adds
+to every route with an enum of the active codes).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +16,14 @@ import re
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any, Callable
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from .pages import Context, excerpt_of, text
 from .response import Response, json_response, rest_error
-from .state import Category, Post, SiteState, encode_slug, parse_iso, slugify
+from .state import Category, Language, Post, SiteState, encode_slug, parse_iso, slugify
 
 Query = dict[str, list[str]]
 
-# kisi.kz is in Asia/Almaty; `date`/`modified` are local, the *_gmt fields are UTC.
-SITE_UTC_OFFSET = timedelta(hours=5)
 ORDERBY = ("date", "modified", "id", "title", "slug", "include")
 
 
@@ -35,6 +42,12 @@ def handle(state: SiteState, route: str, query: Query, ctx: Context) -> Response
             return json_response(200, _index(state, ctx))
         if route == "/wp/v2":
             return json_response(200, {"namespace": "wp/v2", "routes": _routes()})
+        if state.options.plugin == "polylang" and route in ("/pll/v1/languages", "/pll/v1"):
+            if route == "/pll/v1":
+                return json_response(200, {"namespace": "pll/v1", "routes": _pll_routes()})
+            return json_response(200, [language_json(state, lang, ctx) for lang in state.languages])
+        if state.options.plugin == "wpml":
+            _wpml_language_arg(state, query)
         m = re.fullmatch(r"/wp/v2/(posts|pages|categories)(?:/(\d+))?", route)
         if not m:
             return _no_route()
@@ -58,17 +71,50 @@ def _routes() -> dict[str, Any]:
     return {name: {"namespace": "wp/v2", "methods": ["GET"]} for name in names}
 
 
+def _pll_routes() -> dict[str, Any]:
+    names = ["/pll/v1/languages", "/pll/v1/languages/(?P<term_id>[\\d]+)", "/pll/v1/settings"]
+    return {name: {"namespace": "pll/v1", "methods": ["GET"]} for name in names}
+
+
 def _index(state: SiteState, ctx: Context) -> dict[str, Any]:
+    namespaces = ["oembed/1.0", "wp/v2", "wp-site-health/v1"]
+    routes = _routes()
+    if state.options.plugin == "polylang":
+        namespaces.insert(1, "pll/v1")
+        routes = {**_pll_routes(), **routes}
     return {
         "name": state.site_name,
         "description": text(state.default_lang)["tagline"],
         "url": ctx.root,
         "home": ctx.root,
-        "gmt_offset": 5,
-        "timezone_string": "Asia/Almaty",
-        "namespaces": ["oembed/1.0", "wp/v2", "wp-site-health/v1"],
+        "gmt_offset": state.options.gmt_offset,
+        "timezone_string": "Asia/Almaty" if state.options.gmt_offset == 5 else "",
+        "namespaces": namespaces,
         "authentication": [],
-        "routes": _routes(),
+        "routes": routes,
+    }
+
+
+def language_json(state: SiteState, lang: Language, ctx: Context) -> dict[str, Any]:
+    """A language as `GET /pll/v1/languages` shows it in the view context (PLL_Language::to_array())."""
+    return {
+        "term_id": lang.term_id,
+        "name": lang.name,
+        "slug": lang.slug,
+        "locale": lang.locale,
+        "w3c": lang.w3c,
+        "facebook": text(lang.code).get("og_locale", lang.locale),
+        "is_rtl": False,
+        "term_group": state.languages.index(lang),
+        "flag_code": {"ru": "ru", "en": "us", "kk": "kz"}.get(lang.code, lang.slug),
+        "is_default": lang.code == state.default_language,
+        "active": True,
+        "home_url": ctx.root + state.home_path(lang.code),
+        "search_url": ctx.root + state.home_path(lang.code),
+        "host": "",
+        "page_on_front": 0,
+        "page_for_posts": 0,
+        "fallbacks": [],
     }
 
 
@@ -114,21 +160,43 @@ def _date(query: Query, name: str) -> str | None:
     return dt.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _lang(state: SiteState, query: Query) -> str | None:
-    lang = _one(query, "lang")
-    if lang in (None, "", "all"):
+def request_language(state: SiteState, query: Query) -> str | None:
+    """The language this REST request runs in (a language code), or None for "no language"."""
+    if state.options.plugin == "wpml":
+        # The current language: the `wpml_language` argument, else `lang=` in the URL, else the
+        # default language. 'all' lifts the filter, as WPML's front end does.
+        raw = _one(query, "wpml_language") or _one(query, "lang") or ""
+        if raw == "all":
+            return None
+        lang = state.language_by_slug(raw)
+        return lang.code if lang else state.default_language
+    raw = _one(query, "lang")
+    if not raw:
         return None
-    if lang not in state.languages:
-        raise InvalidParam("lang", f"lang is not one of {', '.join(state.languages)}.")
-    return lang
+    # PLL_REST_Request::set_language(): get_language( sanitize_key( $lang ) ) matches a slug, a
+    # locale or a w3c code (case-sensitive after sanitize_key() lower-cased it); anything else
+    # falls back to the default language.
+    key = re.sub(r"[^a-z0-9_\-]", "", raw.lower())
+    for lang in state.languages:
+        if key in (lang.slug, lang.locale, lang.w3c):
+            return lang.code
+    return state.default_language
+
+
+def _wpml_language_arg(state: SiteState, query: Query) -> None:
+    raw = _one(query, "wpml_language")
+    if raw and state.language_by_slug(raw) is None:
+        slugs = ", ".join(lang.slug for lang in state.languages)
+        raise InvalidParam("wpml_language", f"wpml_language is not one of {slugs}.")
 
 
 def _slugs(query: Query) -> set[str] | None:
     raw = _one(query, "slug")
     if not raw:
         return None
-    # WordPress runs the value through sanitize_title, so decoded and encoded forms both match.
-    return {encode_slug(slugify(s)) for s in raw.split(",") if s.strip()}
+    # WordPress runs the value through sanitize_title, which keeps escaped octets: decoded and
+    # encoded forms (either case) both match.
+    return {encode_slug(slugify(unquote(s))) for s in raw.split(",") if s.strip()}
 
 
 def _pick_fields(obj: dict[str, Any], fields_param: str | None) -> dict[str, Any]:
@@ -183,13 +251,12 @@ def category_json(state: SiteState, cat: Category, ctx: Context) -> dict[str, An
         "id": cat.id,
         "count": len(state.posts_in(cat)),
         "description": "",
-        "link": f"{ctx.root}{state.prefix(cat.lang)}/category/{cat.slug}/",
+        "link": ctx.root + state.category_path(cat),
         "name": cat.name,
         "slug": encode_slug(cat.slug),
         "taxonomy": "category",
         "parent": 0,
         "meta": [],
-        "lang": cat.lang,
         "_links": {"self": [{"href": f"{ctx.root}/wp-json/wp/v2/categories/{cat.id}"}]},
     }
 
@@ -200,7 +267,7 @@ def _categories(state: SiteState, query: Query, ctx: Context, item_id: int | Non
         if cat is None:
             return rest_error(404, "rest_term_invalid", "Term does not exist.")
         return json_response(200, _pick_fields(category_json(state, cat, ctx), _one(query, "_fields")))
-    lang = _lang(state, query)
+    lang = request_language(state, query)  # terms follow the request's language in both plugins
     slugs = _slugs(query)
     include = _int_list(query, "include")
     cats = [
@@ -219,11 +286,12 @@ def _categories(state: SiteState, query: Query, ctx: Context, item_id: int | Non
 # ----- posts and pages ------------------------------------------------------------------------------
 
 
-def _local(iso: str) -> str:
-    return (datetime.fromisoformat(iso) + SITE_UTC_OFFSET).strftime("%Y-%m-%dT%H:%M:%S")
+def _local(state: SiteState, iso: str) -> str:
+    # `date`/`modified` are in the site's timezone, the *_gmt fields in UTC.
+    return (datetime.fromisoformat(iso) + timedelta(hours=state.options.gmt_offset)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _author_ids(state: SiteState) -> dict[str, int]:
+def author_ids(state: SiteState) -> dict[str, int]:
     # Stable ids from the sorted author names; user 1 is the admin who writes nothing.
     return {name: i for i, name in enumerate(sorted({p.author for p in state.posts}), start=2)}
 
@@ -238,10 +306,10 @@ def post_json(state: SiteState, post: Post, ctx: Context) -> dict[str, Any]:
     tag_ids = _tag_ids(state)
     obj: dict[str, Any] = {
         "id": post.id,
-        "date": _local(post.date_gmt),
+        "date": _local(state, post.date_gmt),
         "date_gmt": post.date_gmt,
         "guid": {"rendered": f"{ctx.root}/?p={post.id}"},
-        "modified": _local(post.modified_gmt),
+        "modified": _local(state, post.modified_gmt),
         "modified_gmt": post.modified_gmt,
         "slug": encode_slug(post.slug),  # stored encoded in wp_posts.post_name, so served encoded
         "status": "publish",
@@ -250,7 +318,7 @@ def post_json(state: SiteState, post: Post, ctx: Context) -> dict[str, Any]:
         "title": {"rendered": escape(post.title, quote=False)},
         "content": {"rendered": post.content_html + "\n", "protected": False},
         "excerpt": {"rendered": f"<p>{excerpt_of(post)}</p>\n", "protected": False},
-        "author": _author_ids(state).get(post.author, 1),
+        "author": author_ids(state).get(post.author, 1),
         "featured_media": 0,
         "comment_status": "open" if post.post_type == "post" else "closed",
         "ping_status": "closed",
@@ -261,8 +329,6 @@ def post_json(state: SiteState, post: Post, ctx: Context) -> dict[str, Any]:
         obj.update(sticky=False, format="standard", categories=cats, tags=[tag_ids[t] for t in post.tags])
     else:
         obj.update(parent=0, menu_order=0)
-    obj["lang"] = post.lang
-    obj["translations"] = {lang: p.id for lang, p in state.translations(post).items()}
     obj["_links"] = {
         "self": [{"href": f"{ctx.root}/wp-json/wp/v2/{kind}/{post.id}"}],
         "collection": [{"href": f"{ctx.root}/wp-json/wp/v2/{kind}"}],
@@ -296,7 +362,8 @@ def _posts(
     status = _one(query, "status")
     if status not in (None, "", "publish"):
         return rest_error(400, "rest_invalid_param", "Invalid parameter(s): status", params={"status": "Status is forbidden."})
-    lang = _lang(state, query)
+    # Polylang's free plugin does not filter posts by language; WPML does.
+    lang = request_language(state, query) if state.options.plugin == "wpml" else None
     categories = _int_list(query, "categories")
     include = _int_list(query, "include")
     exclude = _int_list(query, "exclude")

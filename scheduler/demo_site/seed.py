@@ -2,11 +2,15 @@
 
 Ids are realistic WordPress ids: mostly growing with time, but translations get later ids than
 their originals and one Russian draft (2302) was published long after it was created.
+
+Like kisi.kz, most Russian and Kazakh events exist in one language only; a few are translated
+(groups of two and of three languages). Each language's Events category is its own term with
+its own slug: `events` (en), `события` (ru, percent-encoded in URLs), `events-kz` (kk).
 """
 
 from __future__ import annotations
 
-from .state import Category, Post, SiteState
+from .state import Category, Language, Post, SiteState, default_languages
 
 PRESS = "KazISS Press Service"
 
@@ -151,7 +155,7 @@ def _english_events() -> list[Post]:
                 "Participants discussed the experience of the Khorgos &#8211; Eastern Gate special economic zone and the possibilities of creating new logistics hubs in the south of the country.",
                 "The conference ended with the signing of a memorandum on the preparation of a joint study on the economic effects of the corridor for the countries along the route.",
             ),
-            ev, tags=["connectivity", "China"],
+            ev, tags=["connectivity", "China"], group="middle-corridor",
         ),
         _post(
             2390, "en", "kaziss-presented-its-annual-report-on-risks-and-opportunities-for-kazakhstan",
@@ -239,7 +243,7 @@ def _english_other() -> list[Post]:
                 "At the same time, the project raises a number of questions: the choice of the international consortium, the financing model, the training of personnel and the transparency of environmental assessments. Public trust will depend on how openly these issues are discussed.",
                 "In the author&#8217;s opinion, nuclear energy should be considered not as an alternative to renewable sources, but as part of a balanced energy mix that allows the country to meet its climate commitments without risking energy security.",
             ),
-            ["analytics"], author="Dana Akhmetova", tags=["energy", "nuclear"],
+            ["analytics"], author="Dana Akhmetova", tags=["energy", "nuclear"], group="nuclear-analysis",
         ),
         _post(
             2444, "en", "kaziss-launched-a-new-series-of-analytical-podcasts",
@@ -255,8 +259,12 @@ def _english_other() -> list[Post]:
     ]
 
 
+RU_EVENTS = "события"  # a Cyrillic slug, stored percent-encoded: /category/%d1%81%d0%be…/
+KK_EVENTS = "events-kz"  # Polylang's term-slug.php suffixes a slug another language already uses
+
+
 def _russian_and_kazakh() -> list[Post]:
-    ru = ["sobytiya"]
+    ru = [RU_EVENTS]
     return [
         # Cyrillic slug, translation of 2368. Editors shortened it: WordPress caps encoded slugs
         # at 200 octets, about 33 Cyrillic letters.
@@ -319,7 +327,216 @@ def _russian_and_kazakh() -> list[Post]:
                 "Қатысушылар аралас сайлау жүйесіне, бір мандатты округтердің қайтарылуына және саяси партияларды тіркеудің жеңілдетілуіне ерекше назар аударды.",
                 "Дөңгелек үстел қорытындысы бойынша қатысушылар саяси ағартуды дамыту және жастардың шешім қабылдауға қатысуын кеңейту жөнінде ұсыныстар әзірледі.",
             ),
-            ["is-sharalar"], group="transformation",
+            [KK_EVENTS], group="transformation",
+        ),
+    ]
+
+
+def _more_russian_and_kazakh() -> list[Post]:
+    """As on kisi.kz, most Russian and Kazakh events have no translation at all."""
+    ru, kk = [RU_EVENTS], [KK_EVENTS]
+    return [
+        _post(
+            2295, "ru", "vodnaya-diplomatiya-v-centralnoj-azii",
+            "Круглый стол «Водная дипломатия в Центральной Азии»",
+            "2024-03-05T05:00:00",
+            _p(
+                "5 марта в КИСИ прошёл круглый стол «Водная дипломатия в Центральной Азии: уроки тридцати лет». В обсуждении участвовали эксперты из Казахстана, Узбекистана и Кыргызстана, а также представители Международного фонда спасения Арала.",
+                "Участники отметили, что межгосударственные соглашения о вододелении, заключённые в 1990-х годах, не учитывают ни роста населения, ни изменения климата. По оценкам экспертов, к 2040 году дефицит воды в бассейнах Сырдарьи и Амударьи может достигнуть пятой части нынешнего потребления.",
+                "По итогам встречи участники предложили создать постоянную экспертную площадку по водной дипломатии и регулярно публиковать совместные данные о водных ресурсах региона.",
+            ),
+            ru, tags=["водные ресурсы"],
+        ),
+        _post(
+            2299, "kk", "zhastar-sayasaty-zhonindegi-sarapshylyq-kezdesu",
+            "Жастар саясаты жөніндегі сарапшылық кездесу өтті",
+            "2024-03-20T06:00:00",
+            _p(
+                "20 наурызда ҚСЗИ-де мемлекеттік жастар саясатының өзекті мәселелеріне арналған сарапшылық кездесу өтті. Оған әлеуметтанушылар, жастар ұйымдарының өкілдері және мемлекеттік органдардың қызметкерлері қатысты.",
+                "Сарапшылар жастардың жұмыспен қамтылуы, өңірлердегі білім беру сапасы және ауылдан қалаға көші-қон мәселелерін талқылады. Қатысушылардың пікірінше, жастар саясаты жекелеген іс-шаралардан гөрі ұзақ мерзімді бағдарламаларға сүйенуі тиіс.",
+                "Кездесу қорытындысы бойынша ұсыныстар жинақталып, Ақпарат және қоғамдық даму министрлігіне жіберілетін болды.",
+            ),
+            kk, tags=["жастар"],
+        ),
+        _post(
+            2310, "ru", "konferenciya-kazahstan-i-novye-transportnye-koridory",
+            "Конференция «Казахстан и новые транспортные коридоры Евразии»",
+            "2024-05-15T04:30:00",
+            _p(
+                "15 мая КИСИ провёл международную конференцию «Казахстан и новые транспортные коридоры Евразии». В работе конференции приняли участие эксперты из Китая, Турции, Азербайджана, Грузии и стран Европейского союза.",
+                "Основное внимание участники уделили развитию Транскаспийского международного транспортного маршрута, модернизации портов Актау и Курык, а также цифровизации таможенных процедур. По словам спикеров, за последние два года объём грузов по маршруту вырос в несколько раз, однако пропускная способность инфраструктуры по-прежнему отстаёт от спроса.",
+                "Участники конференции договорились подготовить совместный аналитический доклад о перспективах маршрута до 2030 года.",
+            ),
+            ru, tags=["транспорт", "Средний коридор"],
+        ),
+        _post(
+            2326, "ru", "seminar-po-cifrovoj-ekonomike-dlya-molodyh-issledovatelej",
+            "Семинар по цифровой экономике для молодых исследователей",
+            "2024-07-10T06:00:00",
+            _p(
+                "10 июля в КИСИ состоялся семинар по цифровой экономике для молодых исследователей из ведущих университетов страны. Семинар стал частью программы института по поддержке начинающих аналитиков.",
+                "Эксперты рассказали о развитии финтеха в Казахстане, регулировании цифровых активов и роли данных в государственном управлении. Особый интерес у участников вызвала дискуссия о том, как искусственный интеллект меняет рынок труда и какие навыки будут востребованы в ближайшие годы.",
+                "Лучшие работы участников семинара будут опубликованы в сборнике молодых исследователей КИСИ.",
+            ),
+            ru, tags=["цифровизация", "молодёжь"],
+        ),
+        _post(
+            2338, "kk", "memlekettik-tildin-qoldanys-ayasy-talqylandy",
+            "Мемлекеттік тілдің қолданыс аясы талқыланды",
+            "2024-10-02T05:00:00",
+            _p(
+                "2 қазанда ҚСЗИ-де мемлекеттік тілдің қолданыс аясын кеңейтуге арналған дөңгелек үстел өтті. Іс-шараға тіл білімі мамандары, журналистер және білім беру саласының өкілдері қатысты.",
+                "Қатысушылар ғылым мен цифрлық ортада қазақ тілінде сапалы контент жасау, терминология мәселелері және мемлекеттік қызметтегі іс қағаздарын жүргізу тәжірибесі туралы пікір алмасты. Сарапшылар тілдің беделі оның күнделікті өмірде қаншалықты қажет екенімен тікелей байланысты екенін атап өтті.",
+                "Дөңгелек үстел материалдары институттың «Қоғам және дәуір» журналында жарияланады.",
+            ),
+            kk, tags=["мемлекеттік тіл"],
+        ),
+        _post(
+            2347, "ru", "prezentaciya-knigi-istoriya-kazahskoj-diplomatii",
+            "Презентация книги «История казахской дипломатии»",
+            "2024-11-27T06:00:00",
+            _p(
+                "27 ноября в КИСИ прошла презентация коллективной монографии «История казахской дипломатии: от ханства до независимости». Книга подготовлена учёными института совместно с историками Евразийского национального университета.",
+                "Авторы прослеживают традиции посольской службы Казахского ханства, дипломатию периода присоединения к Российской империи и становление внешнеполитического ведомства независимого Казахстана. В книгу вошли ранее не публиковавшиеся архивные документы.",
+                "Экземпляры монографии будут переданы в библиотеки университетов и областные архивы.",
+            ),
+            ru, tags=["книги", "история"], group="diplomacy-book",
+        ),
+        _post(
+            2349, "kk", "qazaq-diplomatiyasynyn-tarihy-kitabynyn-tanystyrylymy",
+            "«Қазақ дипломатиясының тарихы» кітабының таныстырылымы",
+            "2024-11-28T05:00:00",
+            _p(
+                "27 қарашада ҚСЗИ-де «Қазақ дипломатиясының тарихы: хандықтан тәуелсіздікке дейін» ұжымдық монографиясының таныстырылымы өтті. Кітапты институт ғалымдары Еуразия ұлттық университетінің тарихшыларымен бірлесіп дайындады.",
+                "Авторлар Қазақ хандығының елшілік дәстүрлерін, Ресей империясы құрамына ену кезеңіндегі дипломатияны және тәуелсіз Қазақстанның сыртқы саяси ведомствосының қалыптасуын зерделейді. Кітапқа бұрын жарияланбаған мұрағат құжаттары енгізілді.",
+                "Монография университеттер кітапханалары мен облыстық мұрағаттарға жіберіледі.",
+            ),
+            kk, tags=["кітаптар"], group="diplomacy-book",
+        ),
+        _post(
+            2362, "ru", "eksperty-obsudili-energeticheskij-perehod-kazahstana",
+            "Эксперты обсудили энергетический переход Казахстана",
+            "2025-02-05T05:30:00",
+            _p(
+                "5 февраля в КИСИ состоялась экспертная дискуссия, посвящённая энергетическому переходу Казахстана и достижению углеродной нейтральности к 2060 году.",
+                "Участники обсудили модернизацию угольной генерации, развитие ветровой и солнечной энергетики, а также роль газа как переходного топлива. Эксперты подчеркнули, что без обновления электросетей и систем накопления энергии быстрый рост возобновляемых источников может создать риски для устойчивости энергосистемы.",
+                "По итогам дискуссии подготовлена аналитическая записка с рекомендациями для профильных государственных органов.",
+            ),
+            ru, tags=["энергетика"],
+        ),
+        _post(
+            2383, "kk", "qytay-men-qazaqstan-sarapshylary-orta-dalizdi-talqylady",
+            "Қытай мен Қазақстан сарапшылары Орта дәлізді талқылады",
+            "2025-05-29T04:00:00",
+            _p(
+                "28 мамырда ҚСЗИ мен Шанхай халықаралық зерттеулер институты Орта дәліз бойындағы көліктік байланысты дамытуға арналған бірлескен конференция өткізді.",
+                "Қытай тарапы 2030 жылға қарай Қазақстан мен Каспий теңізі арқылы Қытай мен Еуропа арасындағы контейнерлік тасымал үш есеге өсуі мүмкін екенін айтты. Қазақстандық сарапшылар Ақтау және Құрық порттарының өткізу қабілетіне, Каспий флотындағы кемелердің тапшылығына және кеден рәсімдерінің цифрландырылмағанына назар аударды.",
+                "Конференция соңында дәліздің экономикалық әсерін бірлесіп зерттеу туралы меморандумға қол қойылды.",
+            ),
+            kk, tags=["Орта дәліз"], group="middle-corridor",
+        ),
+        _post(
+            2386, "ru", "konferenciya-po-prodovolstvennoj-bezopasnosti",
+            "Международная конференция по продовольственной безопасности",
+            "2025-06-04T05:00:00",
+            _p(
+                "4 июня в Астане прошла международная конференция «Продовольственная безопасность Центральной Азии в условиях изменения климата», организованная КИСИ.",
+                "Эксперты обсудили засухи последних лет, рост цен на удобрения и необходимость диверсификации экспорта зерна. Отдельная сессия была посвящена внедрению водосберегающих технологий в сельском хозяйстве и поддержке фермерских хозяйств на юге страны.",
+                "Участники договорились о подготовке региональной дорожной карты по продовольственной безопасности.",
+            ),
+            ru, tags=["продовольственная безопасность"],
+        ),
+        _post(
+            2394, "kk", "memlekettik-qyzmetshilerge-arnalgan-seminar",
+            "Мемлекеттік қызметшілерге арналған сараптамалық семинар",
+            "2025-07-23T05:00:00",
+            _p(
+                "23 шілдеде ҚСЗИ орталық және жергілікті мемлекеттік органдардың қызметкерлеріне арналған сараптамалық семинар өткізді. Семинардың тақырыбы — саяси шешімдерді талдау мен болжаудың заманауи әдістері.",
+                "Институт сарапшылары сценарийлік талдау, деректерге негізделген шешім қабылдау және халықаралық тәжірибені бейімдеу жолдары туралы айтып берді. Қатысушылар өз өңірлеріндегі нақты мысалдар негізінде практикалық тапсырмалар орындады.",
+                "Семинар соңында қатысушыларға сертификаттар табысталды.",
+            ),
+            kk, tags=["мемлекеттік басқару"],
+        ),
+        _post(
+            2402, "ru", "ekspertnaya-sessiya-po-razvitiyu-kaspijskogo-regiona",
+            "Экспертная сессия по развитию Каспийского региона",
+            "2025-09-10T06:00:00",
+            _p(
+                "10 сентября в Актау прошла выездная экспертная сессия КИСИ, посвящённая социально-экономическому развитию Каспийского региона.",
+                "Участники обсудили обмеление Каспийского моря и его последствия для портов и рыбного хозяйства, перспективы нефтехимии и туризма, а также экологические риски морской добычи. По мнению экспертов, обмеление требует срочного международного мониторинга и согласованных действий прикаспийских государств.",
+                "Материалы сессии будут направлены в акимат Мангистауской области и профильные министерства.",
+            ),
+            ru, tags=["Каспий", "экология"],
+        ),
+        _post(
+            2408, "kk", "halyqaralyq-gylymi-konferenciya-otti",
+            "Халықаралық ғылыми-тәжірибелік конференция өтті",
+            "2025-10-08T04:00:00",
+            _p(
+                "8 қазанда ҚСЗИ «Орталық Азия: өңірлік ынтымақтастықтың жаңа кезеңі» атты халықаралық ғылыми-тәжірибелік конференция өткізді. Конференцияға Өзбекстан, Қырғызстан, Тәжікстан және Түрікменстанның сарапшылары қатысты.",
+                "Баяндамашылар өңір елдері арасындағы сауда-экономикалық байланыстарды, су-энергетикалық ынтымақтастықты және шекара маңы аумақтарын дамыту мәселелерін қозғады. Сарапшылар Орталық Азия мемлекеттері басшыларының консультативтік кездесулері өңірлік интеграцияға жаңа серпін бергенін атап өтті.",
+                "Конференция материалдары бойынша ғылыми жинақ шығарылады.",
+            ),
+            kk, tags=["Орталық Азия"],
+        ),
+        _post(
+            2415, "ru", "kruglyj-stol-kazahstan-i-evropejskij-soyuz",
+            "Круглый стол «Казахстан и Европейский союз: новые горизонты партнёрства»",
+            "2025-11-05T06:00:00",
+            _p(
+                "5 ноября КИСИ провёл круглый стол «Казахстан и Европейский союз: новые горизонты партнёрства» с участием дипломатов и экспертов из стран ЕС.",
+                "Стороны обсудили реализацию Соглашения о расширенном партнёрстве и сотрудничестве, сотрудничество в области критически важного сырья и зелёного водорода, а также упрощение визового режима. Европейские участники отметили, что Казахстан остаётся крупнейшим торговым партнёром ЕС в Центральной Азии.",
+                "По итогам встречи принято решение проводить подобные консультации ежегодно.",
+            ),
+            ru, tags=["Европа"],
+        ),
+        _post(
+            2437, "kk", "syrtqy-sayasat-basymdyqtary-talqylandy",
+            "Сыртқы саясаттың жаңа жылдағы басымдықтары талқыланды",
+            "2026-01-14T05:00:00",
+            _p(
+                "14 қаңтарда ҚСЗИ-де Қазақстанның 2026 жылғы сыртқы саяси басымдықтарына арналған сарапшылық пікірталас өтті.",
+                "Сарапшылар көпвекторлы саясатты жалғастыру, Орталық Азиядағы өңірлік ынтымақтастықты тереңдету, көлік-логистикалық әлеуетті дамыту және экономикалық дипломатияның рөлін арттыру мәселелерін талқылады. Әлемдегі геосаяси шиеленіс жағдайында ұлттық мүддені қорғаудың прагматикалық тәсілдері ерекше назарда болды.",
+                "Пікірталас қорытындысы бойынша талдамалық баяндама дайындалады.",
+            ),
+            kk, tags=["сыртқы саясат"],
+        ),
+    ]
+
+
+def _russian_and_kazakh_other() -> list[Post]:
+    """Posts of the other categories, so an events crawl has things to leave out in every language."""
+    return [
+        _post(
+            2406, "ru", "direktor-kisi-vstretilsya-s-delegaciej-instituta-mirovoj-ekonomiki",
+            "Директор КИСИ встретился с делегацией Института мировой экономики",
+            "2025-10-01T05:00:00",
+            _p(
+                "1 октября директор КИСИ провёл встречу с делегацией Института мировой экономики и международных отношений.",
+                "Стороны обсудили ход совместных исследований, обмен стажёрами и подготовку общей конференции по проблемам региональной безопасности. Договорено расширить сотрудничество в области прогнозирования и сценарного анализа.",
+            ),
+            ["новости"],
+        ),
+        _post(
+            2411, "kk", "qszi-zhana-basylym-shygardy",
+            "ҚСЗИ «Қазақстан-Спектр» журналының жаңа нөмірін шығарды",
+            "2025-10-20T04:00:00",
+            _p(
+                "ҚСЗИ «Қазақстан-Спектр» ғылыми журналының кезекті нөмірі жарық көрді. Нөмірде халықаралық қатынастар, экономика және қоғамдық-саяси үдерістер туралы мақалалар жарияланды.",
+                "Журналдың электрондық нұсқасы институттың сайтында қолжетімді.",
+            ),
+            ["zhanalyqtar"],
+        ),
+        _post(
+            2433, "ru", "atomnaya-energetika-v-kazahstane-chto-oznachayut-itogi-referenduma",
+            "Атомная энергетика в Казахстане: что означают итоги референдума",
+            "2025-12-21T05:00:00",
+            _p(
+                "В октябре 2024 года в Казахстане состоялся общенациональный референдум о строительстве первой атомной электростанции. Более семидесяти процентов участников поддержали проект, что открыло путь к выбору технологического партнёра и подготовке площадки у озера Балхаш.",
+                "Решение отражает растущий дефицит базовой генерации. Большинство тепловых электростанций страны построены в советский период и сильно изношены, а потребление электроэнергии растёт на три-четыре процента в год.",
+                "По мнению автора, атомную энергетику следует рассматривать не как альтернативу возобновляемым источникам, а как часть сбалансированного энергобаланса.",
+            ),
+            ["аналитика"], author="Dana Akhmetova", tags=["энергетика"], group="nuclear-analysis",
         ),
     ]
 
@@ -342,29 +559,70 @@ def _pages() -> list[Post]:
         "Адрес: 010000, Республика Казахстан, г. Астана, ул. Бейбитшилик, 4.",
         "Телефон: +7 (7172) 75-20-20. Электронная почта: office@kisi.kz.",
     )
+    about_kk = _p(
+        "Қазақстан Республикасының Президенті жанындағы Қазақстан стратегиялық зерттеулер институты (ҚСЗИ) 1993 жылғы 16 маусымда Президент Жарлығымен құрылды.",
+        "Институт халықаралық қатынастар, өңірлік қауіпсіздік, экономика және ішкі қоғамдық-саяси үдерістер саласында зерттеулер жүргізеді.",
+    )
+    # Polylang's free plugin keeps page slugs unique across languages: the English "about" page
+    # became about-2 (wp_unique_post_slug()), as it does on sites whose editors kept the name.
     return [
         _post(14, "ru", "about", "Об институте", "2019-02-11T04:00:00", about_ru, [],
               group="page-about", post_type="page"),
         _post(16, "ru", "contacts", "Контакты", "2019-02-11T04:10:00", contacts_ru, [],
               modified="2024-01-15T03:00:00", group="page-contacts", post_type="page"),
-        _post(2105, "en", "about", "About the Institute", "2023-05-10T04:00:00", about_en, [],
+        _post(2105, "en", "about-2", "About the Institute", "2023-05-10T04:00:00", about_en, [],
               group="page-about", post_type="page"),
-        _post(2107, "en", "contacts", "Contacts", "2023-05-10T04:20:00", contacts_en, [],
+        _post(2107, "en", "contacts-2", "Contacts", "2023-05-10T04:20:00", contacts_en, [],
               group="page-contacts", post_type="page"),
+        _post(2109, "kk", "institut-turaly", "Институт туралы", "2023-05-12T05:00:00", about_kk, [],
+              group="page-about", post_type="page"),
     ]
 
 
 def default_categories() -> list[Category]:
+    """Each language's terms are separate (own id, own slug), linked as translations."""
     return [
-        Category(id=3, lang="ru", slug="sobytiya", name="События"),
-        Category(id=12, lang="en", slug="events", name="Events"),
-        Category(id=14, lang="en", slug="news", name="News"),
-        Category(id=16, lang="en", slug="analytics", name="Analytics"),
-        Category(id=27, lang="kk", slug="is-sharalar", name="Іс-шаралар"),
+        Category(id=1, lang="ru", slug="без-рубрики", name="Без рубрики", translation_group="uncategorized"),
+        Category(id=3, lang="ru", slug=RU_EVENTS, name="События", translation_group="events"),
+        Category(id=4, lang="ru", slug="новости", name="Новости", translation_group="news"),
+        Category(id=6, lang="en", slug="uncategorized", name="Uncategorized", translation_group="uncategorized"),
+        Category(id=10, lang="kk", slug="uncategorized-kz", name="Санатсыз", translation_group="uncategorized"),
+        Category(id=12, lang="en", slug="events", name="Events", translation_group="events"),
+        Category(id=14, lang="en", slug="news", name="News", translation_group="news"),
+        Category(id=16, lang="en", slug="analytics", name="Analytics", translation_group="analytics"),
+        Category(id=18, lang="ru", slug="аналитика", name="Аналитика", translation_group="analytics"),
+        Category(id=27, lang="kk", slug=KK_EVENTS, name="Іс-шаралар", translation_group="events"),
+        Category(id=29, lang="kk", slug="zhanalyqtar", name="Жаңалықтар", translation_group="news"),
+        Category(id=31, lang="kk", slug="saraptama", name="Сараптама", translation_group="analytics"),
     ]
 
 
 def default_state() -> SiteState:
-    """A fresh copy of the seeded site; callers may mutate it freely."""
-    posts = _english_events() + _english_other() + _russian_and_kazakh() + _pages()
-    return SiteState(posts=sorted(posts, key=lambda p: p.id), categories=default_categories())
+    """A fresh copy of the seeded site (Polylang, Russian at the root); callers may mutate it freely."""
+    posts = (
+        _english_events() + _english_other() + _russian_and_kazakh() + _more_russian_and_kazakh()
+        + _russian_and_kazakh_other() + _pages()
+    )
+    return SiteState(
+        posts=sorted(posts, key=lambda p: p.id),
+        categories=default_categories(),
+        languages=default_languages(),
+        default_language="ru",
+    )
+
+
+def wpml_state() -> SiteState:
+    """The same content as a WPML site: the language in `?lang=`, WPML's own language codes
+    (`kk` in URLs too), its footer switcher and hreflang, its REST language filter, and a Yoast
+    sitemap (WPML's own handling of core sitemaps is not public)."""
+    state = default_state()
+    state.languages = [
+        Language(code="ru", slug="ru", locale="ru_RU", name="Русский"),
+        Language(code="en", slug="en", locale="en_US", name="English"),
+        Language(code="kk", slug="kk", locale="kk", name="Қазақ"),
+    ]
+    state.options.plugin = "wpml"
+    state.options.link_model = "query"
+    state.options.sitemap_plugin = "yoast"
+    # WPML lets each language have the same slug; these keep Polylang's suffixes, as migrated sites do.
+    return state

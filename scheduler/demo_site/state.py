@@ -3,6 +3,11 @@
 The server re-reads the file on every request, so a test changes the live site by mutating a
 `SiteState` and saving it (or, race-free, inside `SiteState.modify(path)`).
 
+Languages are data too: each has a code (what posts and categories carry, `kk`), the slug the
+multilingual plugin puts in URLs and `lang=` parameters (`kz`), a WordPress locale (`kk`,
+`ru_RU`) and a name. Options choose the plugin (Polylang or WPML), the link model (a directory
+prefix or a `?lang=` parameter) and whether the default language's prefix is hidden.
+
 Time is an input: every mutator takes `now`; without it the state's own clock advances by one
 hour per content mutation, so runs are reproducible and never depend on the real clock.
 """
@@ -22,10 +27,10 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote, unquote, urlsplit
 
-
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S"
 DEFAULT_CLOCK = "2026-02-01T09:00:00"
+TRASHED_SUFFIX = "__trashed"
 
 REST_MODES = ("open", "401", "403", "404")
 DOC_MODES = ("ok", "missing", "malformed")
@@ -33,6 +38,9 @@ BLOCK_KINDS = ("captcha", "maintenance", "login", "empty")
 POST_STATUSES = ("publish", "trash")
 POST_TYPES = ("post", "page")
 CHARSETS = ("utf-8", "windows-1251")
+PLUGINS = ("polylang", "wpml")
+LINK_MODELS = ("directory", "query")  # /en/… (Polylang's PLL_Links_Directory) or ?lang=en (WPML)
+SITEMAP_PLUGINS = ("core", "yoast")
 
 
 @dataclass
@@ -55,6 +63,7 @@ class Post:
     translation_group: str | None = None
     old_slugs: list[str] = field(default_factory=list)
     charset: str = "utf-8"
+    desired_slug: str = ""  # while trashed: the slug to restore (WordPress's _wp_desired_post_slug)
 
     @property
     def is_published(self) -> bool:
@@ -63,10 +72,31 @@ class Post:
 
 @dataclass
 class Category:
+    """A category term. With a multilingual plugin each language's term is separate (own id and
+    slug); `translation_group` links the terms that translate each other."""
+
     id: int
     lang: str
-    slug: str
+    slug: str  # decoded; may be Cyrillic
     name: str
+    translation_group: str | None = None
+
+
+@dataclass
+class Language:
+    """One language of the site, as the multilingual plugin stores it."""
+
+    code: str  # what Post.lang and Category.lang hold, e.g. 'kk'
+    slug: str  # in URLs and in `lang=` parameters, e.g. 'kz' (Polylang calls it the language code)
+    locale: str  # WordPress locale: 'kk', 'ru_RU', 'en_US'
+    name: str  # native name, as the switcher prints it
+    term_id: int = 0  # Polylang's `language` term: the switcher's lang-item-<term_id> class
+
+    @property
+    def w3c(self) -> str:
+        # Polylang's language-factory.php: the locale with '-' unless its table overrides it
+        # (it does not for kk, ru_RU or en_US); also what get_bloginfo('language') prints.
+        return self.locale.replace("_", "-")
 
 
 @dataclass
@@ -89,6 +119,11 @@ class Options:
     # A caching plugin or CDN in front of WordPress: single pages get ETag/Last-Modified
     # (from the post's modification time) and answer 304 to matching conditional requests.
     page_validators: bool = False
+    plugin: str = "polylang"  # 'polylang' (the free plugin) | 'wpml'
+    link_model: str = "directory"  # 'directory' (/en/…) | 'query' (?lang=en)
+    hide_default: bool = True  # Polylang's default: no prefix (or parameter) for the default language
+    sitemap_plugin: str = "core"  # 'core' (/wp-sitemap.xml) | 'yoast' (/sitemap_index.xml)
+    gmt_offset: int = 5  # hours; Asia/Almaty. Sitemap <lastmod> and REST `date` are local time.
 
     def validate(self) -> None:
         if self.rest not in REST_MODES:
@@ -100,20 +135,26 @@ class Options:
             raise ValueError(f"option wp_version must look like '6.6', not {self.wp_version!r}")
         if self.posts_per_page < 1:
             raise ValueError("option posts_per_page must be >= 1")
+        for name, allowed in (("plugin", PLUGINS), ("link_model", LINK_MODELS), ("sitemap_plugin", SITEMAP_PLUGINS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"option {name} must be one of {allowed}, not {getattr(self, name)!r}")
 
 
 @dataclass
 class SiteState:
     posts: list[Post] = field(default_factory=list)
     categories: list[Category] = field(default_factory=list)
-    # Polylang-style URL prefixes; the language with '' is the site's default language.
-    languages: dict[str, str] = field(default_factory=lambda: {"ru": "", "en": "/en", "kk": "/kk"})
+    # In the plugin's order (Polylang's term_group): switchers, hreflang and sitemaps follow it.
+    languages: list[Language] = field(default_factory=lambda: default_languages())
+    default_language: str = "ru"
     options: Options = field(default_factory=Options)
     faults: dict[str, Fault] = field(default_factory=dict)
     blocks: dict[str, str] = field(default_factory=dict)
     slow: dict[str, float] = field(default_factory=dict)
     clock: str = DEFAULT_CLOCK
     site_name: str = "KazISS"
+    # Ground truth for tests: the translation group of the categories that hold the events.
+    events_group: str = "events"
 
     # ----- persistence -------------------------------------------------------------------
 
@@ -124,19 +165,35 @@ class SiteState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SiteState:
         version = data.get("schema_version", SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"demo site state has schema_version {version}, expected {SCHEMA_VERSION}")
-        return cls(
+        if version == 1:
+            data = _upgrade_v1(data)
+        elif version != SCHEMA_VERSION:
+            raise ValueError(f"demo site state has schema_version {version}, expected {SCHEMA_VERSION} (or 1)")
+        state = cls(
             posts=[Post(**p) for p in data.get("posts", [])],
             categories=[Category(**c) for c in data.get("categories", [])],
-            languages=dict(data.get("languages") or {"ru": "", "en": "/en", "kk": "/kk"}),
+            languages=[Language(**lang) for lang in data.get("languages") or []] or default_languages(),
+            default_language=data.get("default_language", "ru"),
             options=Options(**data.get("options", {})),
             faults={k: Fault(**v) for k, v in data.get("faults", {}).items()},
             blocks=dict(data.get("blocks", {})),
             slow={k: float(v) for k, v in data.get("slow", {}).items()},
             clock=data.get("clock", DEFAULT_CLOCK),
             site_name=data.get("site_name", "KazISS"),
+            events_group=data.get("events_group", "events"),
         )
+        state.validate()
+        return state
+
+    def validate(self) -> None:
+        """One clear sentence for a state that cannot describe a site."""
+        codes = [lang.code for lang in self.languages]
+        slugs = [lang.slug for lang in self.languages]
+        if len(set(codes)) != len(codes) or len(set(slugs)) != len(slugs):
+            raise ValueError(f"languages must have distinct codes and slugs, not {codes} / {slugs}")
+        if self.default_language not in codes:
+            raise ValueError(f"default_language {self.default_language!r} is not one of the languages {codes}")
+        self.options.validate()
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SiteState:
@@ -167,17 +224,56 @@ class SiteState:
             yield state
             state.save(path)
 
-    # ----- queries -------------------------------------------------------------------------
+    # ----- languages and links -------------------------------------------------------------
 
     @property
     def default_lang(self) -> str:
-        for lang, prefix in self.languages.items():
-            if prefix == "":
-                return lang
-        return next(iter(self.languages))
+        return self.default_language
 
-    def prefix(self, lang: str) -> str:
-        return self.languages[lang]
+    @property
+    def codes(self) -> list[str]:
+        return [lang.code for lang in self.languages]
+
+    def language(self, code: str) -> Language:
+        for lang in self.languages:
+            if lang.code == code:
+                return lang
+        raise KeyError(f"unknown language {code!r}; known: {self.codes}")
+
+    def language_by_slug(self, slug: str) -> Language | None:
+        for lang in self.languages:
+            if lang.slug == slug:
+                return lang
+        return None
+
+    def is_hidden(self, code: str) -> bool:
+        """Whether URLs of this language carry no language information (the hidden default)."""
+        return self.options.hide_default and code == self.default_language
+
+    def link(self, code: str, path: str) -> str:
+        """A site-relative URL of `path` in language `code`, per the link model.
+
+        Directory (Polylang's links-directory.php add_language_to_link): '/en' + path, nothing for
+        the hidden default. Query (WPML's "language as a parameter"): path + '?lang=en'.
+        """
+        if self.is_hidden(code):
+            return path
+        slug = self.language(code).slug
+        if self.options.link_model == "directory":
+            return f"/{slug}{path}"
+        return path + ("&" if "?" in path else "?") + f"lang={slug}"
+
+    def home_path(self, code: str) -> str:
+        return self.link(code, "/")
+
+    def path_of(self, post: Post) -> str:
+        """Site-relative permalink, percent-encoded the way WordPress stores slugs."""
+        return self.link(post.lang, f"/{encode_slug(post.slug)}/")
+
+    def category_path(self, cat: Category, tail: str = "") -> str:
+        return self.link(cat.lang, f"/category/{encode_slug(cat.slug)}/{tail}")
+
+    # ----- queries -------------------------------------------------------------------------
 
     def post(self, post_id: int) -> Post | None:
         for post in self.posts:
@@ -208,6 +304,16 @@ class SiteState:
                 return cat
         return None
 
+    def categories_with_slug(self, slug: str) -> list[Category]:
+        return [cat for cat in self.categories if cat.slug == slug]
+
+    def category_translations(self, cat: Category) -> dict[str, Category]:
+        """The terms that translate `cat`, by language in the site's order (itself included)."""
+        if not cat.translation_group:
+            return {cat.lang: cat}
+        group = {c.lang: c for c in self.categories if c.translation_group == cat.translation_group}
+        return {code: group[code] for code in self.codes if code in group}
+
     def posts_in(self, cat: Category) -> list[Post]:
         return [p for p in self.published("post", cat.lang) if cat.slug in p.categories]
 
@@ -217,9 +323,18 @@ class SiteState:
                 return post
         return None
 
-    def find_old_slug(self, lang: str, slug: str) -> Post | None:
-        for post in self.posts:
-            if post.is_published and post.lang == lang and slug in post.old_slugs:
+    def find_old_slug(self, slug: str) -> Post | None:
+        """wp_old_slug_redirect(): `_wp_old_slug` is looked up whatever the language."""
+        for post in sorted(self.posts, key=lambda p: p.id):
+            if post.is_published and slug in post.old_slugs:
+                return post
+        return None
+
+    def guess_by_slug_prefix(self, name: str) -> Post | None:
+        """redirect_guess_404_permalink(): the first published post or page whose slug starts
+        with `name` (post_name LIKE 'name%', any language; by id, as MySQL returns it)."""
+        for post in sorted(self.posts, key=lambda p: p.id):
+            if post.is_published and post.slug.startswith(name):
                 return post
         return None
 
@@ -232,11 +347,22 @@ class SiteState:
             for p in self.posts
             if p.translation_group == post.translation_group and p.is_published
         }
-        return {lang: group[lang] for lang in self.languages if lang in group}
+        return {lang: group[lang] for lang in self.codes if lang in group}
 
-    def path_of(self, post: Post) -> str:
-        """Site-relative permalink, percent-encoded the way WordPress stores slugs."""
-        return f"{self.prefix(post.lang)}/{encode_slug(post.slug)}/"
+    def events_category(self, code: str) -> Category | None:
+        """Ground truth for tests: this language's events category, whatever its slug."""
+        for cat in self.categories:
+            if cat.lang == code and cat.translation_group == self.events_group:
+                return cat
+        return None
+
+    def events_by_language(self) -> dict[str, list[int]]:
+        """Ground truth for tests: the ids of the published events of each language."""
+        out: dict[str, list[int]] = {}
+        for code in self.codes:
+            cat = self.events_category(code)
+            out[code] = sorted(p.id for p in self.posts_in(cat)) if cat else []
+        return out
 
     def last_modified(self) -> str | None:
         """Newest modification among published posts and pages (WordPress's get_lastpostmodified)."""
@@ -256,8 +382,8 @@ class SiteState:
 
     def publish(self, post: Post, now: str | datetime | None = None) -> Post:
         """Add `post` as published with the next id; dates come from `now` unless date_gmt is set."""
-        if post.lang not in self.languages:
-            raise ValueError(f"unknown language {post.lang!r}; known: {sorted(self.languages)}")
+        if post.lang not in self.codes:
+            raise ValueError(f"unknown language {post.lang!r}; known: {self.codes}")
         for slug in post.categories:
             if self.category(post.lang, slug) is None:
                 raise ValueError(f"no category {slug!r} in language {post.lang!r}")
@@ -291,14 +417,23 @@ class SiteState:
         return self.edit(post_id, now=now, slug=new_slug)
 
     def trash(self, post_id: int, now: str | datetime | None = None) -> Post:
+        """wp_trash_post(): the slug becomes '<slug>__trashed' (the old one is kept to restore)."""
         post = self._require(post_id)
-        post.status = "trash"
+        if post.status != "trash":
+            post.status = "trash"
+            if not post.slug.endswith(TRASHED_SUFFIX):
+                post.desired_slug = post.slug
+                post.slug = post.slug + TRASHED_SUFFIX
         post.modified_gmt = self.tick(now)
         return post
 
     def restore(self, post_id: int, now: str | datetime | None = None) -> Post:
+        """wp_untrash_post() with the post published again and its `_wp_desired_post_slug` back."""
         post = self._require(post_id)
         post.status = "publish"
+        if post.desired_slug:
+            post.slug = self._unique_slug(post.lang, post.desired_slug, post.id)
+            post.desired_slug = ""
         post.modified_gmt = self.tick(now)
         return post
 
@@ -347,8 +482,10 @@ class SiteState:
             post.old_slugs.remove(post.slug)
 
     def _unique_slug(self, lang: str, slug: str, post_id: int) -> str:
-        """WordPress appends -2, -3 … when a slug is taken (here: per language)."""
-        taken = {p.slug for p in self.posts if p.lang == lang and p.id != post_id}
+        """wp_unique_post_slug(): -2, -3 … when a slug is taken. Polylang's free plugin keeps
+        slugs unique across languages (sharing them is a Pro module); WPML allows one per language."""
+        per_language = self.options.plugin == "wpml"
+        taken = {p.slug for p in self.posts if p.id != post_id and (not per_language or p.lang == lang)}
         if slug not in taken:
             return slug
         n = 2
@@ -421,13 +558,50 @@ def match_path(table: dict[str, Any], target: str) -> str | None:
 
 @contextlib.contextmanager
 def state_lock(path: str | os.PathLike[str]) -> Iterator[None]:
-    """An advisory lock beside the state file; os.replace swaps inodes, so lock a sidecar."""
+    """An exclusive advisory lock beside the state file (os.replace swaps inodes, so a sidecar);
+    the OS releases it if the holder dies. Kept here so the fixture needs only the stdlib."""
     with open(f"{os.fspath(path)}.lock", "a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+# Polylang's predefined languages (settings/languages.php) for the three of kisi.kz; the term ids
+# are what an install that added Russian, then English, then Kazakh would get.
+KNOWN_LANGUAGES: dict[str, dict[str, str]] = {
+    "ru": {"locale": "ru_RU", "name": "Русский"},
+    "en": {"locale": "en_US", "name": "English"},
+    "kk": {"locale": "kk", "name": "Қазақ тілі"},
+}
+
+
+def default_languages() -> list[Language]:
+    """kisi.kz as the seed models it: Russian at the root, English /en/, Kazakh /kz/."""
+    return [
+        Language(code="ru", slug="ru", locale="ru_RU", name="Русский", term_id=2),
+        Language(code="en", slug="en", locale="en_US", name="English", term_id=5),
+        Language(code="kk", slug="kz", locale="kk", name="Қазақ тілі", term_id=9),
+    ]
+
+
+def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 kept languages as {code: URL prefix} ('' for the default); make them Language data."""
+    data = dict(data)
+    prefixes: dict[str, str] = dict(data.get("languages") or {"ru": "", "en": "/en", "kk": "/kk"})
+    default = next((code for code, prefix in prefixes.items() if prefix == ""), next(iter(prefixes)))
+    languages = []
+    for term_id, (code, prefix) in enumerate(prefixes.items(), start=1):
+        known = KNOWN_LANGUAGES.get(code, {"locale": code, "name": code})
+        languages.append(
+            asdict(Language(code=code, slug=prefix.strip("/") or code, locale=known["locale"],
+                            name=known["name"], term_id=term_id))
+        )
+    data["languages"] = languages
+    data["default_language"] = default
+    data["schema_version"] = SCHEMA_VERSION
+    return data
 
 
 def version_at_least(version: str, minimum: str) -> bool:
