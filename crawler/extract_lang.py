@@ -142,6 +142,9 @@ def decide_language(declared: dict[str, str], text: str) -> tuple[str | None, di
     letters = count_letters(text)
     evidence: dict[str, Any] = {
         "declared": {k: declared[k] for k in SOURCES if declared.get(k)},
+        # what the page alone says, normalized: stable across edits of the text, unlike the decision
+        "declared_language": code,
+        "declared_source": source,
         "letters": {"latin": letters.latin, "cyrillic": letters.cyrillic, "kazakh": letters.kazakh},
     }
     said = f"declared {code} ({source})" if code else "nothing declared"

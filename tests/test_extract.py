@@ -677,6 +677,7 @@ def test_decide_language(declared: dict[str, str], text: str, expected: str | No
     assert reason in evidence["reason"]
     assert evidence["decision"] == expected
     assert evidence["declared"] == declared
+    assert evidence["declared_language"] == lang.declared_language(declared)[0]
 
 
 def test_kazakh_threshold_on_the_fixture_sites_texts() -> None:
