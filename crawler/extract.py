@@ -439,7 +439,7 @@ def normalize_text(text: str, titles: list[str] | tuple[str, ...] = (), labels: 
     text = dom.strip_shortcodes(text)
     lines = [" ".join(line.split()) for line in text.splitlines()]
     lines = [line for line in lines
-             if line and not (len(line) <= _VIEWS_MAX and _VIEWS_LINE.match(line)) and not dom.labels_only(line)]
+             if line and not (len(line) <= _VIEWS_MAX and _VIEWS_LINE.match(line)) and not _label_line(line)]
     title_keys = {_title_key(t) for t in titles if t}
     label_keys = {_title_key(t) for t in labels if t}
     while lines and (dom.breadcrumb_line(lines[0]) or _title_key(lines[0]) in title_keys
@@ -447,6 +447,12 @@ def normalize_text(text: str, titles: list[str] | tuple[str, ...] = (), labels: 
         lines.pop(0)
     text = "\n".join(lines)
     return text if any(ch.isalnum() for ch in text) else ""
+
+
+def _label_line(line: str) -> bool:
+    """Theme labels only ("Tags:", "Рубрики: ,", "Posted in"); a single bare word ("Author",
+    "Теги") may be a heading of the post and stays."""
+    return (any(mark in line for mark in ":,;") or " " in line) and dom.labels_only(line)
 
 
 def _bullet_line(line: str, label_keys: set[str]) -> bool:

@@ -203,6 +203,12 @@ def test_unrendered_shortcodes_are_removed(raw: str, expected: str) -> None:
 )
 def test_theme_label_lines(line: str, labels_only: bool) -> None:
     assert dom.labels_only(line) is labels_only
+    assert (ex.normalize_text(f"The seminar took place.\n{line}") == "The seminar took place.") is labels_only
+
+
+@pytest.mark.parametrize("heading", ["Author", "Теги", "Categories"])
+def test_a_single_label_word_may_be_a_heading(heading: str) -> None:
+    assert ex.normalize_text(f"The seminar took place.\n{heading}\nIt was long.") == f"The seminar took place.\n{heading}\nIt was long."
 
 
 def test_a_post_tagged_like_a_share_widget_keeps_its_text() -> None:
