@@ -1,29 +1,34 @@
 """Main text and metadata of one WordPress page: a pure function of (HTML, URL, Link header).
 
-The spider and the storage depend on ``extract_page``, ``ExtractedPage`` and ``decode_html``.
+The spider and the storage depend on ``extract_page``, ``ExtractedPage`` and ``decode_html``
+(``decode_html_ex`` also says how the body was decoded).
 
 How a page is read:
 
-1. ``decode_html`` turns the response bytes into text (BOM, HTTP charset, <meta charset>,
-   then strict UTF-8 with windows-1251 as the fallback for undeclared legacy pages).
-2. The page is classified from WordPress's body classes (post, page, archive, unknown) and
-   scoped: for a single post or page, a new document holding the original <head> and a copy
-   of the post's own container only. Widgets, recent-post lists, counters and nonces elsewhere
-   on the page therefore cannot change the result.
+1. ``decode_html`` turns the response bytes into text: BOM, HTTP charset, <meta charset>,
+   then detection, each declaration checked against the bytes (see ``extract_encoding``).
+2. The page is parsed once; what the whole page says about itself (<head>, JSON-LD, the
+   site title) is read; the page is classified from WordPress's body classes (post, page,
+   archive, unknown) and scoped in place: for a single post or page, the body keeps only the
+   post's own container. Widgets, recent-post lists, counters and nonces elsewhere on the
+   page therefore cannot change the result.
 3. Noise (comments, sidebars, navigation, breadcrumbs, share buttons, view counters) is pruned;
-   metadata is read from the page's own signals (see ``extract_meta``).
-4. Page furniture (title, byline, category and tag lists) is pruned and trafilatura extracts
-   the text, favouring precision, with the lowered size minimums of ``trafilatura.cfg``.
+   the post's metadata is read from its own signals (see ``extract_meta``).
+4. Page furniture (title, byline, category and tag lists, theme labels, plain-text
+   breadcrumbs, unrendered shortcodes) is pruned and trafilatura extracts the text, favouring
+   precision, with the lowered size minimums of ``trafilatura.cfg``; its own metadata guesses
+   are computed only when the page's signals leave a field empty.
    When it still returns nothing, the text of ``.entry-content`` is used, with a warning.
    Archive pages are the exception: trafilatura keeps one excerpt of a listing, so their
    text is the pruned listing itself (post titles and excerpts), and no categories, tags,
    dates or author are taken from the posts they happen to list.
 5. The text is normalized: NFC, one paragraph per line joined by "\\n", whitespace collapsed,
-   no empty lines, no leading title or breadcrumb line, no view-counter lines.
+   no empty lines, no leading title or breadcrumb line, no view-counter or theme-label lines.
+6. The language is the declared one checked against the text's letters (see ``extract_lang``).
 
 Example::
 
-    page = extract_page(html, "https://kisi.kz/en/some-event/", link_header=None)
+    page = extract_page(decode_html_ex(body, content_type), "https://kisi.kz/en/some-event/", link_header)
     page.post_id, page.categories, page.text
 """
 
@@ -32,19 +37,20 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from codecs import getincrementaldecoder
 from configparser import ConfigParser
-from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import trafilatura
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.settings import use_config
-from w3lib.encoding import html_to_unicode
 
 from . import extract_dom as dom
+from . import extract_lang as lang
 from . import extract_meta as meta
+from .extract_encoding import DecodedBody, decode_body
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +77,16 @@ WARN_ERROR = "extraction-error"
 
 # a trafilatura text under this share of the .entry-content text is flagged (not replaced)
 _SHORTER_RATIO = 0.5
-_INVISIBLE = str.maketrans("", "", "\u200b\u2060\ufeff")
+_INVISIBLE = ("\u200b", "\u2060", "\ufeff")
 _VIEWS_LINE = re.compile(
     r"^(?:views|просмотр(?:ов|ы)?|қаралым(?:дар)?|қаралды)\s*[:\-–]?\s*[\d\s]+$",
     re.I,
 )
-_BREADCRUMB_LINE = re.compile(r"^(?:главная страница|главная|басты бет|басты парақ|home)\s*(?:»|›|>|/|→|\|)", re.I)
+_VIEWS_MAX = 60
+# a leading line that is a bullet before a category name ("• Events"), or a bullet alone
+_BULLET = re.compile(r"^[•·▪►*]+\s*(.*)$")
+_COUNT_ELEMENTS = etree.XPath("count(.//*)")
+_COUNT_ITEMS = etree.XPath("count(.//li)")
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd details div dl dt fieldset figcaption figure footer form "
     "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tr ul".split()
@@ -108,47 +118,56 @@ class ExtractedPage:
     page_kind: str
     extractor: dict[str, str]
     warnings: tuple[str, ...]
+    # absolute hrefs of the post's rel~="category" links, page order, each once (for the
+    # spider's "is this post in the category?" check, without parsing the page again); on a
+    # page without a post container, those of its main column; none on an archive page
+    category_links: tuple[str, ...] = ()
+    # how `language` was decided: declared sources, letter counts, decision, reason
+    language_evidence: dict[str, Any] = field(default_factory=dict)
+    # how the body was decoded (DecodedBody.as_dict()), when extract_page was given one
+    decoding: dict[str, Any] = field(default_factory=dict)
 
 
-def decode_html(body: bytes, content_type: str | None) -> str:
-    """Decode a response body: BOM, then the HTTP charset, then <meta charset>, then UTF-8
-    (windows-1251 when the bytes are not valid UTF-8). Never raises; undecodable bytes
-    become U+FFFD.
-
-    A BOM wins over the HTTP charset, as in browsers (WHATWG encoding sniffing) and
-    w3lib: it cannot appear by accident, while server charsets are often a global default.
-    """
-    if not body:
-        return ""
-    if isinstance(content_type, bytes):  # Scrapy's header values are bytes
-        content_type = content_type.decode("latin-1")
-    _, text = html_to_unicode(content_type, body, default_encoding="utf-8", auto_detect_fun=_sniff_encoding)
-    return text
+def decode_html(body: bytes, content_type: str | bytes | None) -> str:
+    """Decode a response body: BOM, then the HTTP charset, then <meta charset>, then detection
+    (UTF-8, legacy Cyrillic encodings, windows-1252), each declaration checked against the
+    bytes. Never raises; undecodable bytes become U+FFFD."""
+    return decode_body(body, content_type).text
 
 
-def _sniff_encoding(body: bytes) -> str:
-    # not final: a body cut inside a multi-byte sequence is still UTF-8
-    try:
-        getincrementaldecoder("utf-8")().decode(body, final=False)
-    except UnicodeDecodeError:
-        return "cp1251"  # the legacy encoding of Russian and Kazakh sites
-    return "utf-8"
+def decode_html_ex(body: bytes, content_type: str | bytes | None) -> DecodedBody:
+    """``decode_html`` that also says how: encoding, source (bom, http, meta, detected),
+    what was declared, a confidence, the count of replaced bytes and warnings. Pass the
+    result to ``extract_page`` to keep that on the page."""
+    return decode_body(body, content_type)
 
 
-def extract_page(html: str, url: str, link_header: str | None = None) -> ExtractedPage:
+def extract_page(html: str | DecodedBody, url: str, link_header: str | None = None) -> ExtractedPage:
     """Extract the main text and metadata of a WordPress page. Pure and deterministic;
     never raises: an empty, garbage or broken page gives text "" and a warning.
 
-    ``url`` is the final URL of the response (relative links resolve against it);
-    ``link_header`` the HTTP Link header, several headers joined with ", " (bytes accepted).
+    ``html`` is the decoded text, or a ``DecodedBody`` (``decode_html_ex``), whose decoding
+    is then recorded in ``decoding`` and its warnings in ``warnings``. ``url`` is the final
+    URL of the response (relative links resolve against it); ``link_header`` the HTTP Link
+    header, several headers joined with ", " (bytes accepted).
     """
+    decoded = html if isinstance(html, DecodedBody) else None
+    text = decoded.text if decoded is not None else html
     try:
         if isinstance(link_header, bytes):
             link_header = link_header.decode("latin-1")
-        return _extract_page(html or "", url or "", link_header)
+        page = _extract_page(text or "", url or "", link_header)
     except Exception as err:  # one bad page must never stop a crawl
         logger.error("extraction failed for %s: %r", url, err, exc_info=True)
-        return _page_without_document(url, link_header, (f"{WARN_ERROR}: {type(err).__name__}",))
+        page = _page_without_document(url, link_header, (f"{WARN_ERROR}: {type(err).__name__}",))
+    if decoded is None:
+        return page
+    return _with_decoding(page, decoded)
+
+
+def _with_decoding(page: ExtractedPage, decoded: DecodedBody) -> ExtractedPage:
+    return ExtractedPage(**{**page.__dict__, "decoding": decoded.as_dict(),
+                            "warnings": tuple(dict.fromkeys((*decoded.warnings, *page.warnings)))})
 
 
 def _page_without_document(url: str, link_header: str | None, warnings: tuple[str, ...]) -> ExtractedPage:
@@ -176,6 +195,20 @@ def _page_without_document(url: str, link_header: str | None, warnings: tuple[st
     )
 
 
+@dataclass(frozen=True)
+class _PostFields:
+    "What the pruned post says about itself, read before its furniture is removed."
+
+    title: str | None
+    titles: list[str]
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    category_links: tuple[str, ...]
+    published: str | None
+    modified: str | None
+    author: str | None
+
+
 def _extract_page(html: str, url: str, link_header: str | None) -> ExtractedPage:
     if not html or not html.strip():
         return _page_without_document(url, link_header, (WARN_EMPTY,))
@@ -186,12 +219,10 @@ def _extract_page(html: str, url: str, link_header: str | None) -> ExtractedPage
         return _page_without_document(url, link_header, (WARN_UNPARSEABLE,))
 
     warnings: list[str] = [WARN_TRUNCATED] if truncated else []
-    base = meta.base_url(root, url)
+    signals = meta.read_page(root, url, link_header)  # before the page is scoped
     classes = dom.body_classes(root)
     kind = dom.page_kind(classes)
-    canonical = meta.canonical_url(root, base)
-    link = meta.shortlink(root, base, link_header)
-    post_id = meta.shortlink_post_id(link) or dom.body_class_id(classes)
+    post_id = meta.shortlink_post_id(signals.shortlink) or dom.body_class_id(classes)
 
     container = dom.find_post_container(root, post_id) if kind != dom.PAGE_ARCHIVE else None
     if container is None and kind in (dom.PAGE_POST, dom.PAGE_PAGE):
@@ -200,39 +231,36 @@ def _extract_page(html: str, url: str, link_header: str | None) -> ExtractedPage
         post_id = dom.article_id(container)
     single = container is not None
     scope = container if single else dom.find_listing_container(root)
-    doc = dom.scoped_document(root, scope if scope is not None else root)
-    dom.prune(doc, dom.NOISE_XPATHS)
-    meta_body = doc.find("body")
-    post = meta_body if single else None
+    body = dom.scope_to(root, scope if scope is not None else root)
+    furniture = dom.classify(root, (root, root.find("head"), body, scope), single)
+    dom.drop_all(furniture.noise)
+    fields = _post_fields(signals, body, single)
+    _drop_furniture(root, body, furniture)
 
-    ld = meta.json_ld_objects(root)
-    found_alternates = meta.alternates(root, base)
-    categories, tags = meta.terms(meta_body)
-
-    text_doc = _text_document(doc, single)
-    document = _run_trafilatura(text_doc, url, warnings)
-    titles = [*meta.post_titles(post)]
-    title = meta.title(root, meta_body, not single, ld) or _clean_attr(document, "title")
-    if title:
-        titles.insert(0, title)
+    document = _run_trafilatura(root, url, warnings)
+    fallback = _Fallback(root, url, document is not None, warnings)
+    title = fields.title or fallback.attr("title")
+    titles = [title, *fields.titles] if title else list(fields.titles)
     if kind == dom.PAGE_ARCHIVE:
         # trafilatura looks for one article and keeps a single excerpt of a listing: the
         # listing's own text (titles and excerpts, chrome pruned) is the faithful one
-        text = normalize_text(block_text(text_doc.find("body")), titles)
+        text = normalize_text(block_text(body), titles)
     else:
-        text = _main_text(document, text_doc, titles, warnings)
+        text = _main_text(document, root, titles, warnings, fields.categories)
 
-    modified = meta.date_modified(root, post, ld)
-    published = meta.date_published(root, post, ld)
+    published = fields.published
     if published is None and single:
-        published = _fallback_date(document, modified)
+        published = _fallback_date(fallback.attr("date"), fields.modified)
+    categories, tags = fields.categories, fields.tags
     if single and not categories and not tags:
-        categories = _dedup(getattr(document, "categories", None) or ())
-        tags = tuple(t for t in _dedup(getattr(document, "tags", None) or ()) if t not in categories)
+        categories = _dedup(fallback.values("categories"))
+        tags = tuple(t for t in _dedup(fallback.values("tags")) if t not in categories)
     elif not single:
         # a listing's terms are those of the posts it happens to show now, not its own
         categories, tags = (), ()
+    author = fields.author or (fallback.attr("author") if single else None)
 
+    language, evidence = lang.decide_language(_declared_languages(signals), f"{title or ''}\n{text}")
     if not text:
         warnings.append(WARN_NO_TEXT)
     if not title:
@@ -240,43 +268,104 @@ def _extract_page(html: str, url: str, link_header: str | None) -> ExtractedPage
     return ExtractedPage(
         title=title,
         text=text,
-        canonical_url=canonical,
-        shortlink=link,
+        canonical_url=signals.canonical,
+        shortlink=signals.shortlink,
         post_id=post_id,
-        language=meta.language(root, found_alternates, canonical, url)
-        or meta.language_code(_clean_attr(document, "language")),
+        language=language,
         date_published=published,
-        date_modified=modified,
-        author=meta.author(root, post, ld) or (_clean_attr(document, "author") if single else None),
+        date_modified=fields.modified,
+        author=author,
         categories=categories,
         tags=tags,
-        alternates=found_alternates,
+        alternates=signals.alternates,
         page_kind=kind,
         extractor=dict(EXTRACTOR),
         warnings=tuple(dict.fromkeys(warnings)),
+        category_links=fields.category_links if kind != dom.PAGE_ARCHIVE else (),
+        language_evidence=evidence,
     )
 
 
-def _text_document(doc: HtmlElement, single: bool) -> HtmlElement:
-    "A copy of the scoped document without the furniture around the body."
-    text_doc = deepcopy(doc)
-    dom.prune(text_doc, dom.CHROME_XPATHS)
-    dom.prune_term_links(text_doc)
-    dom.prune(text_doc, dom.TITLE_XPATHS if single else dom.ARCHIVE_TITLE_XPATHS)
-    return text_doc
+def _post_fields(signals: meta.PageSignals, body: HtmlElement, single: bool) -> _PostFields:
+    post = body if single else None
+    categories, tags = meta.terms(body)
+    dates = meta.post_dates(post)
+    return _PostFields(
+        title=meta.title(signals, body, not single),
+        titles=meta.post_titles(post),
+        categories=categories,
+        tags=tags,
+        category_links=meta.category_links(body, signals.base),
+        published=meta.date_published(signals, post, dates),
+        modified=meta.date_modified(signals, post, dates),
+        author=meta.author(signals, post),
+    )
 
 
-def _run_trafilatura(text_doc: HtmlElement, url: str, warnings: list[str]) -> trafilatura.settings.Document | None:
+def _drop_furniture(root: HtmlElement, body: HtmlElement, furniture: dom.Furniture) -> None:
+    "The page furniture out of the tree, in place, in the order the rules expect."
+    dom.drop_all(furniture.chrome)
+    dom.prune_term_links(root)
+    dom.drop_all(furniture.titles)
+    dom.drop_all(furniture.breadcrumbs)
+    dom.remove_shortcodes(body)
+
+
+def _declared_languages(signals: meta.PageSignals) -> dict[str, str]:
+    found = {
+        "hreflang": meta.own_hreflang(signals.alternates, signals.canonical, signals.url),
+        "url": lang.url_language(signals.canonical or signals.url),
+        "html_lang": signals.html_lang,
+        "og_locale": meta.meta_content(signals.metas, "og:locale"),
+        "json_ld": lang.json_ld_language(signals.ld),
+    }
+    return {source: value for source, value in found.items() if value}
+
+
+class _Fallback:
+    """trafilatura's metadata guesses, computed only when a field needs them (they cost as
+    much as a fifth of an extraction) and only when trafilatura found the text, as when
+    bare_extraction computed them along with it."""
+
+    def __init__(self, tree: HtmlElement, url: str, available: bool, warnings: list[str]) -> None:
+        self._tree, self._url, self._available, self._warnings = tree, url, available, warnings
+        self._document: object | None = None
+        self._done = False
+
+    def _get(self) -> object | None:
+        if not self._done and self._available:
+            self._done = True
+            try:
+                self._document = trafilatura.extract_metadata(self._tree, self._url or None, dict(_DATE_PARAMS), False)
+            except Exception as err:  # noqa: BLE001 - its metadata code catches nothing
+                logger.warning("trafilatura metadata failed on %s: %r", self._url, err)
+                self._warnings.append(f"{WARN_TRAFILATURA_ERROR}: {type(err).__name__}")
+        return self._document
+
+    def attr(self, name: str) -> str | None:
+        return _clean_attr(self._get(), name) if self._available else None
+
+    def values(self, name: str) -> tuple[object, ...]:
+        return tuple(getattr(self._get(), name, None) or ()) if self._available else ()
+
+
+def _run_trafilatura(tree: HtmlElement, url: str, warnings: list[str]) -> trafilatura.settings.Document | None:
+    """trafilatura's text of the pruned tree. It works on a copy, so the tree stays as it is;
+    it is handed the tree without its <head>, which its text extraction deletes unread (its
+    metadata, which reads the head, is computed apart when needed: see _Fallback)."""
+    head = tree.find("head")
+    if head is not None:
+        tree.remove(head)
     try:
         return trafilatura.bare_extraction(
-            text_doc,
+            tree,
             url=url or None,
             favor_precision=True,
             include_comments=False,
             include_tables=True,
             include_images=False,
             include_links=False,
-            with_metadata=True,
+            with_metadata=False,  # the page's own signals first; see _Fallback
             date_extraction_params=dict(_DATE_PARAMS),
             config=TRAFILATURA_CONFIG,
         )
@@ -284,11 +373,18 @@ def _run_trafilatura(text_doc: HtmlElement, url: str, warnings: list[str]) -> tr
         logger.warning("trafilatura failed on %s: %r", url, err)
         warnings.append(f"{WARN_TRAFILATURA_ERROR}: {type(err).__name__}")
         return None
+    finally:
+        if head is not None:
+            tree.insert(0, head)
 
 
-def _main_text(document: object, text_doc: HtmlElement, titles: list[str], warnings: list[str]) -> str:
-    text = normalize_text(getattr(document, "text", None) or "", titles)
-    entry_text = normalize_text(_entry_content_text(text_doc), titles)
+def _main_text(document: object, tree: HtmlElement, titles: list[str], warnings: list[str],
+               labels: tuple[str, ...] = ()) -> str:
+    text = normalize_text(getattr(document, "text", None) or "", titles, labels)
+    contents = dom.entry_contents(tree)
+    if text and len(text) >= _SHORTER_RATIO * sum(_text_bound(c) for c in contents):
+        return text  # cannot be much shorter than .entry-content: spare the walk
+    entry_text = normalize_text("\n".join(block_text(c) for c in contents), titles, labels)
     if not text and entry_text:
         warnings.append(WARN_FALLBACK)
         return entry_text
@@ -297,9 +393,10 @@ def _main_text(document: object, text_doc: HtmlElement, titles: list[str], warni
     return text
 
 
-def _entry_content_text(text_doc: HtmlElement) -> str:
-    "Block-separated text of the .entry-content containers left in the text document."
-    return "\n".join(block_text(c) for c in dom.entry_contents(text_doc))
+def _text_bound(element: HtmlElement) -> int:
+    """An upper bound of the length of the element's normalized block text: its text, plus the
+    "- " of each list item, a space per table cell and a line break per element."""
+    return len(element.text_content()) + int(_COUNT_ITEMS(element)) * 2 + int(_COUNT_ELEMENTS(element)) * 2 + 2
 
 
 def block_text(element: HtmlElement) -> str:
@@ -330,28 +427,48 @@ def _walk(node: HtmlElement, parts: list[str]) -> None:
         parts.append("\n")
 
 
-def normalize_text(text: str, titles: list[str] | tuple[str, ...] = ()) -> str:
+def normalize_text(text: str, titles: list[str] | tuple[str, ...] = (), labels: tuple[str, ...] = ()) -> str:
     """One paragraph per line joined by "\\n": NFC, whitespace runs collapsed, no empty lines,
-    no leading title or breadcrumb line, no view-counter line; "" when nothing is left that
-    has a letter or digit."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    no unrendered shortcode, no view-counter or theme-label line ("Tags:", "Рубрики:"), no
+    leading title, breadcrumb or category-bullet line ("• Events", for `labels` the post's
+    categories); "" when nothing is left that has a letter or digit."""
+    text = unicodedata.normalize("NFC", text)
+    for invisible in _INVISIBLE:
+        if invisible in text:
+            text = text.replace(invisible, "")
+    text = dom.strip_shortcodes(text)
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    lines = [line for line in lines if line and not _VIEWS_LINE.match(line)]
+    lines = [line for line in lines
+             if line and not (len(line) <= _VIEWS_MAX and _VIEWS_LINE.match(line)) and not _label_line(line)]
     title_keys = {_title_key(t) for t in titles if t}
-    while lines and (_BREADCRUMB_LINE.match(lines[0]) or _title_key(lines[0]) in title_keys):
+    label_keys = {_title_key(t) for t in labels if t}
+    while lines and (dom.breadcrumb_line(lines[0]) or _title_key(lines[0]) in title_keys
+                     or _bullet_line(lines[0], label_keys)):
         lines.pop(0)
     text = "\n".join(lines)
     return text if any(ch.isalnum() for ch in text) else ""
+
+
+def _label_line(line: str) -> bool:
+    """Theme labels only ("Tags:", "Рубрики: ,", "Posted in"); a single bare word ("Author",
+    "Теги") may be a heading of the post and stays."""
+    return (any(mark in line for mark in ":,;") or " " in line) and dom.labels_only(line)
+
+
+def _bullet_line(line: str, label_keys: set[str]) -> bool:
+    "A bullet alone, or a bullet before one of the post's categories (\"• Events\")."
+    match = _BULLET.match(line)
+    return match is not None and (not match[1] or _title_key(match[1]) in label_keys)
 
 
 def _title_key(value: str) -> str:
     return " ".join(value.casefold().split()).strip(" .:;!?–—-")
 
 
-def _fallback_date(document: object, modified: str | None) -> str | None:
+def _fallback_date(value: str | None, modified: str | None) -> str | None:
     """trafilatura's (htmldate's) publication date, unless it is only the modification day:
     htmldate falls back to article:modified_time when it finds no publication date."""
-    found = meta.normalize_date(_clean_attr(document, "date"))
+    found = meta.normalize_date(value)
     if found and modified and modified.startswith(found):
         return None
     return found

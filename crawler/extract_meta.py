@@ -5,6 +5,10 @@ the usual SEO plugins emit (canonical and shortlink links, hreflang alternates, 
 elements, Open Graph and article:* metas, JSON-LD, rel="author"/"category tag"/"tag" links).
 They return None (or empty) when the page says nothing; the caller falls back to
 trafilatura's guesses only then.
+
+What the whole page says about itself (its <head>, its JSON-LD, the site title in its header)
+is read once, before the page is scoped to the post, into a ``PageSignals``; the post's own
+fields (dates, author, terms, title) are read from the scoped, pruned post.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -22,7 +27,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from w3lib.url import canonicalize_url
 
-from .extract_dom import has_class, rel_tokens
+from .extract_dom import class_tokens, has_class, iter_links, rel_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -40,19 +45,16 @@ _ARTICLE_TYPES = frozenset(
 )
 _JSONLD_MAX_DEPTH = 6
 
-_PUBLISHED_TIME = etree.XPath(f".//time[{has_class('published')}]/@datetime")
-_BLOCK_DATE = etree.XPath(f".//*[{has_class('wp-block-post-date')}]//time/@datetime")
-_ENTRY_DATE = etree.XPath(f".//time[{has_class('entry-date')}]/@datetime")
-_UPDATED_TIME = etree.XPath(f".//time[{has_class('updated')}]/@datetime")
-_ITEMPROP = etree.XPath(".//*[@itemprop=$prop]")
-_AUTHOR_LINK = etree.XPath(".//a[@rel]")
-_AUTHOR_NAME = etree.XPath(
-    f".//*[{has_class('author')}]//*[{has_class('fn')}] | .//*[{has_class('byline')}]//*[{has_class('author')}]"
-    f" | .//*[{has_class('wp-block-post-author-name')}]"
-)
-_POST_TITLE = etree.XPath(f".//h1[{has_class('entry-title', 'wp-block-post-title', 'post-title')}]")
-_ARCHIVE_TITLE = etree.XPath(f".//h1[{has_class('page-title', 'archive-title')}]")
-_SITE_TITLE = etree.XPath(f"//*[{has_class('site-title', 'wp-block-site-title')}]")
+# cheap candidate searches (one substring test per element); class tokens are checked in Python
+_AUTHOR_CANDIDATES = etree.XPath(".//*[contains(@class, 'author') or contains(@class, 'byline')]")
+_SITE_TITLE_CANDIDATES = etree.XPath("//*[contains(@class, 'site-title')]")
+
+_BLOCK_DATE = frozenset({"wp-block-post-date"})
+_AUTHOR, _FN, _BYLINE = frozenset({"author"}), frozenset({"fn"}), frozenset({"byline"})
+_BLOCK_AUTHOR_NAME = frozenset({"wp-block-post-author-name"})
+_POST_TITLE_CLASSES = frozenset({"entry-title", "wp-block-post-title", "post-title"})
+_ARCHIVE_TITLE_CLASSES = frozenset({"page-title", "archive-title"})
+_SITE_TITLE_CLASSES = frozenset({"site-title", "wp-block-site-title"})
 
 
 def clean(value: str | None) -> str | None:
@@ -93,13 +95,19 @@ def base_url(root: HtmlElement, url: str) -> str:
 
 
 def same_url(left: str | None, right: str | None) -> bool:
-    "Equal once percent-escapes, query order and fragments are normalized."
+    """Equal once percent-escapes, query order and fragments are normalized, and a trailing
+    slash ignored (WordPress permalinks are cited both with and without one)."""
     if not left or not right:
         return False
     try:
-        return canonicalize_url(left) == canonicalize_url(right)
+        return _url_key(left) == _url_key(right)
     except (ValueError, UnicodeError):
         return left == right
+
+
+def _url_key(url: str) -> str:
+    parts = urlsplit(canonicalize_url(url))
+    return parts._replace(path=parts.path.rstrip("/") or "/").geturl()
 
 
 def _links(root: HtmlElement, rel: str) -> Iterator[HtmlElement]:
@@ -108,22 +116,34 @@ def _links(root: HtmlElement, rel: str) -> Iterator[HtmlElement]:
             yield link
 
 
-def meta_content(root: HtmlElement, *keys: str) -> str | None:
+# (property, name, itemprop, content) of every <meta> with a content, in page order
+MetaValues = tuple[tuple[str | None, str | None, str | None, str], ...]
+
+
+def meta_values(root: HtmlElement) -> MetaValues:
+    return tuple(
+        (m.get("property"), m.get("name"), m.get("itemprop"), content)
+        for m in root.iter("meta")
+        if (content := m.get("content"))
+    )
+
+
+def meta_content(metas: HtmlElement | MetaValues, *keys: str) -> str | None:
     "The first non-empty content of <meta property|name|itemprop=key>, keys tried in order."
-    metas = [m for m in root.iter("meta") if m.get("content")]
+    values = meta_values(metas) if isinstance(metas, HtmlElement) else metas
     for key in keys:
-        for meta in metas:
-            if key in (meta.get("property"), meta.get("name"), meta.get("itemprop")):
-                if value := clean(meta.get("content")):
+        for prop, name, itemprop, content in values:
+            if key in (prop, name, itemprop):
+                if value := clean(content):
                     return value
     return None
 
 
-def canonical_url(root: HtmlElement, base: str) -> str | None:
+def canonical_url(root: HtmlElement, base: str, metas: MetaValues | None = None) -> str | None:
     for link in _links(root, "canonical"):
         if resolved := absolute_url(base, link.get("href")):
             return resolved
-    return absolute_url(base, meta_content(root, "og:url"))
+    return absolute_url(base, meta_content(metas if metas is not None else root, "og:url"))
 
 
 def parse_link_header(value: str | None) -> list[tuple[str, frozenset[str]]]:
@@ -174,11 +194,11 @@ def alternates(root: HtmlElement, base: str) -> dict[str, str]:
     return found
 
 
-# --- language --------------------------------------------------------------------------------
+# --- language ---------------------------------------------------------------------------------
 
 
 def language_code(value: str | None) -> str | None:
-    "The two-letter primary subtag of a language tag or locale (en-US, ru_RU, kk)."
+    "The two-letter primary subtag of a language tag or locale (en-US, ru_RU, kk; kz -> kk)."
     if not value:
         return None
     primary = _LANG_SPLIT.split(value.strip(), maxsplit=1)[0].lower()
@@ -186,17 +206,13 @@ def language_code(value: str | None) -> str | None:
     return primary if _TWO_LETTERS.fullmatch(primary) else None
 
 
-def language(root: HtmlElement, found_alternates: dict[str, str], canonical: str | None, url: str) -> str | None:
-    """The page's language: the hreflang pointing at this page, else <html lang>, else og:locale.
-
-    hreflang comes first because without a multilingual plugin <html lang> is the site's
-    language even on a post written in another one.
-    """
+def own_hreflang(found_alternates: dict[str, str], canonical: str | None, url: str) -> str | None:
+    "The hreflang of the alternate that points at this page (its canonical URL, else its URL)."
     own_url = canonical or url
     for hreflang, href in found_alternates.items():
-        if same_url(href, own_url) and (code := language_code(hreflang)):
-            return code
-    return language_code(root.get("lang") or root.get("xml:lang")) or language_code(meta_content(root, "og:locale"))
+        if same_url(href, own_url):
+            return hreflang
+    return None
 
 
 # --- JSON-LD ---------------------------------------------------------------------------------
@@ -271,48 +287,100 @@ def pick_date(candidates: Iterable[str | None]) -> str | None:
     return next((d for d in normalized if d.endswith("+00:00")), normalized[0] if normalized else None)
 
 
-def _itemprop(container: HtmlElement | None, prop: str) -> list[str]:
+# everything the dates of a post are read from, in one walk: <time>, itemprop, block post-date
+_DATE_NODES = etree.XPath(
+    ".//time | .//*[@itemprop='datePublished' or @itemprop='dateModified']"
+    " | .//*[contains(@class, 'wp-block-post-date')]"
+)
+
+
+@dataclass(frozen=True)
+class _PostDates:
+    published: list[str]  # <time class="published">, then the block theme's post-date <time>
+    updated: list[str]  # <time class="updated">
+    entry: list[str]  # <time class="entry-date">
+    itemprop: dict[str, list[str]]  # datePublished / dateModified: datetime or content
+
+
+def _post_dates(container: HtmlElement | None) -> _PostDates:
+    found = _PostDates([], [], [], {"datePublished": [], "dateModified": []})
     if container is None:
-        return []
-    return [v for e in _ITEMPROP(container, prop=prop) if (v := e.get("datetime") or e.get("content"))]
+        return found
+    block_times: dict[HtmlElement, None] = {}
+    nodes = _DATE_NODES(container)
+    for node in nodes:
+        if (prop := node.get("itemprop")) in found.itemprop and (v := node.get("datetime") or node.get("content")):
+            found.itemprop[prop].append(v)
+        if node.tag == "time" and (value := node.get("datetime")) is not None:
+            tokens = class_tokens(node)
+            if "published" in tokens:
+                found.published.append(value)
+            if "updated" in tokens:
+                found.updated.append(value)
+            if "entry-date" in tokens:
+                found.entry.append(value)
+        if has_class(node, _BLOCK_DATE):
+            block_times.update((t, None) for t in node.iterdescendants("time"))
+    found.published.extend(v for t in block_times if (v := t.get("datetime")) is not None)
+    return found
 
 
-def date_published(root: HtmlElement, container: HtmlElement | None, ld: list[dict[str, Any]]) -> str | None:
+def date_published(page: PageSignals, container: HtmlElement | None, dates: _PostDates | None = None) -> str | None:
     """<time class="published"> (and the block theme's post-date) in the post, then the
     article:published_time meta, then JSON-LD datePublished, then any <time class="entry-date">."""
-    in_post = [*_PUBLISHED_TIME(container), *_BLOCK_DATE(container)] if container is not None else []
-    metas = [meta_content(root, "article:published_time", "og:published_time", "datePublished")]
-    entry_dates = list(_ENTRY_DATE(container)) if container is not None else []
+    dates = dates or _post_dates(container)
+    metas = [meta_content(page.metas, "article:published_time", "og:published_time", "datePublished")]
     return pick_date(
-        [*in_post, *_itemprop(container, "datePublished"), *metas, *_json_ld_strings(ld, "datePublished"), *entry_dates]
+        [*dates.published, *dates.itemprop["datePublished"], *metas, *_json_ld_strings(page.ld, "datePublished"),
+         *dates.entry]
     )
 
 
-def date_modified(root: HtmlElement, container: HtmlElement | None, ld: list[dict[str, Any]]) -> str | None:
+def date_modified(page: PageSignals, container: HtmlElement | None, dates: _PostDates | None = None) -> str | None:
     "<time class=\"updated\"> in the post, then article:modified_time / og:updated_time, then JSON-LD."
-    in_post = list(_UPDATED_TIME(container)) if container is not None else []
-    metas = [meta_content(root, "article:modified_time", "og:updated_time", "dateModified")]
-    return pick_date([*in_post, *_itemprop(container, "dateModified"), *metas, *_json_ld_strings(ld, "dateModified")])
+    dates = dates or _post_dates(container)
+    metas = [meta_content(page.metas, "article:modified_time", "og:updated_time", "dateModified")]
+    return pick_date([*dates.updated, *dates.itemprop["dateModified"], *metas, *_json_ld_strings(page.ld, "dateModified")])
+
+
+def post_dates(container: HtmlElement | None) -> _PostDates:
+    "The date signals of a post, read once for date_published and date_modified."
+    return _post_dates(container)
 
 
 # --- author, title, terms --------------------------------------------------------------------
 
 
-def author(root: HtmlElement, container: HtmlElement | None, ld: list[dict[str, Any]]) -> str | None:
+def author(page: PageSignals, container: HtmlElement | None) -> str | None:
     "rel=author link or byline in the post, then <meta name=author>, then JSON-LD author."
     if container is not None:
-        for link in _AUTHOR_LINK(container):
+        for link in container.iterdescendants("a"):
             if "author" in rel_tokens(link) and (name := element_text(link)):
                 return name
-        for element in _AUTHOR_NAME(container):
+        for element in _author_names(container):
             if name := element_text(element):
                 return name
-    if name := meta_content(root, "author"):
+    if name := meta_content(page.metas, "author"):
         return name
-    for obj in ld:
+    for obj in page.ld:
         if name := _json_ld_author(obj.get("author")):
             return name
     return None
+
+
+def _author_names(container: HtmlElement) -> list[HtmlElement]:
+    """The byline's name elements, in page order: .fn inside .author, .author inside .byline,
+    and the block theme's post-author-name."""
+    found: dict[HtmlElement, None] = {}
+    candidates = _AUTHOR_CANDIDATES(container)
+    for element in candidates:
+        if has_class(element, _BLOCK_AUTHOR_NAME):
+            found.setdefault(element)
+        for outer, inner in ((_AUTHOR, _FN), (_BYLINE, _AUTHOR)):
+            if has_class(element, outer):
+                found.update((d, None) for d in element.iterdescendants() if isinstance(d.tag, str) and has_class(d, inner))
+    order = {e: n for n, e in enumerate(container.iter())} if len(found) > 1 else {}
+    return sorted(found, key=lambda e: order.get(e, 0))
 
 
 def _json_ld_author(value: Any) -> str | None:
@@ -325,15 +393,15 @@ def _json_ld_author(value: Any) -> str | None:
     return None
 
 
-def site_name(root: HtmlElement, ld: list[dict[str, Any]]) -> str | None:
+def site_name(root: HtmlElement, ld: list[dict[str, Any]], metas: MetaValues | None = None) -> str | None:
     "og:site_name, else the JSON-LD WebSite name, else the theme's site title."
-    if name := meta_content(root, "og:site_name", "application-name"):
+    if name := meta_content(metas if metas is not None else root, "og:site_name", "application-name"):
         return name
     for obj in ld:
         if "website" in _types(obj) and isinstance(obj.get("name"), str) and (name := clean(obj["name"])):
             return name
-    for element in _SITE_TITLE(root):
-        if name := element_text(element):
+    for element in _SITE_TITLE_CANDIDATES(root):
+        if has_class(element, _SITE_TITLE_CLASSES) and (name := element_text(element)):
             return name
     return None
 
@@ -357,28 +425,25 @@ def strip_site_suffix(title: str | None, site: str | None, *, guess: bool = Fals
     return title
 
 
-def title(root: HtmlElement, container: HtmlElement | None, listing: bool, ld: list[dict[str, Any]]) -> str | None:
+def _h1s(container: HtmlElement | None, names: frozenset[str]) -> list[HtmlElement]:
+    return [h1 for h1 in container.iterdescendants("h1") if has_class(h1, names)] if container is not None else []
+
+
+def title(page: PageSignals, container: HtmlElement | None, listing: bool) -> str | None:
     "og:title, else the post's (or archive's) <h1>, else <title>; site-name suffix removed."
-    site = site_name(root, ld)
-    if found := strip_site_suffix(meta_content(root, "og:title"), site):
+    if found := strip_site_suffix(meta_content(page.metas, "og:title"), page.site):
         return found
-    if container is not None:
-        for h1 in (_ARCHIVE_TITLE if listing else _POST_TITLE)(container):
-            if found := element_text(h1):
-                return found
-    head_title = root.find(".//head/title")
-    if head_title is None:
-        head_title = root.find(".//title")
-    if head_title is not None:
-        return strip_site_suffix(head_title.text_content(), site, guess=True)
+    for h1 in _h1s(container, _ARCHIVE_TITLE_CLASSES if listing else _POST_TITLE_CLASSES):
+        if found := element_text(h1):
+            return found
+    if page.head_title is not None:
+        return strip_site_suffix(page.head_title, page.site, guess=True)
     return None
 
 
 def post_titles(container: HtmlElement | None) -> list[str]:
     "Every title the post shows, used to keep it out of the text."
-    if container is None:
-        return []
-    return [t for h1 in _POST_TITLE(container) if (t := element_text(h1))]
+    return [t for h1 in _h1s(container, _POST_TITLE_CLASSES) if (t := element_text(h1))]
 
 
 def terms(container: HtmlElement | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -393,8 +458,10 @@ def terms(container: HtmlElement | None) -> tuple[tuple[str, ...], tuple[str, ..
         return (), ()
     for link in container.iter("a"):
         rels = rel_tokens(link)
+        if not rels & {"category", "tag"}:
+            continue
         name = element_text(link)
-        if not name or not rels & {"category", "tag"}:
+        if not name:
             continue
         # block themes list every taxonomy with rel="tag"; the wrapper names the taxonomy
         taxonomy = _taxonomy(link)
@@ -405,10 +472,59 @@ def terms(container: HtmlElement | None) -> tuple[tuple[str, ...], tuple[str, ..
     return tuple(categories), tuple(tags)
 
 
+def category_links(container: HtmlElement | None, base: str) -> tuple[str, ...]:
+    "Absolute hrefs of the rel~=category links, in page order, each once."
+    if container is None:
+        return ()
+    found = (absolute_url(base, link.get("href")) for link in iter_links(container, "category"))
+    return tuple(dict.fromkeys(href for href in found if href))
+
+
 def _taxonomy(link: HtmlElement) -> str | None:
     "The taxonomy named by an enclosing block-theme wrapper (class taxonomy-<name>), if any."
     for ancestor in link.iterancestors():
-        for token in (ancestor.get("class") or "").split():
+        for token in class_tokens(ancestor):
             if token.startswith("taxonomy-"):
                 return token[len("taxonomy-") :]
     return None
+
+
+# --- the whole page, read once ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageSignals:
+    """What the whole page says about itself, read before it is scoped to the post."""
+
+    url: str
+    base: str
+    metas: MetaValues
+    ld: list[dict[str, Any]]
+    canonical: str | None
+    shortlink: str | None
+    alternates: dict[str, str]
+    site: str | None
+    head_title: str | None  # the raw text of <title>
+    html_lang: str | None  # <html lang> (or xml:lang), as written
+
+
+def read_page(root: HtmlElement, url: str, link_header: str | None) -> PageSignals:
+    "Read the page-wide signals: <head> links and metas, JSON-LD, the theme's site title."
+    base = base_url(root, url)
+    metas = meta_values(root)
+    ld = json_ld_objects(root)
+    head_title = root.find(".//head/title")
+    if head_title is None:
+        head_title = root.find(".//title")
+    return PageSignals(
+        url=url,
+        base=base,
+        metas=metas,
+        ld=ld,
+        canonical=canonical_url(root, base, metas),
+        shortlink=shortlink(root, base, link_header),
+        alternates=alternates(root, base),
+        site=site_name(root, ld, metas),
+        head_title=head_title.text_content() if head_title is not None else None,
+        html_lang=root.get("lang") or root.get("xml:lang"),
+    )

@@ -1,7 +1,8 @@
 """Noise guards: is this response really the post, or something served in its place?
 
-A CAPTCHA or block page, a maintenance or login page, a soft 404, an empty body, or a body
-drastically shorter than the version we hold must never become a version. Pure function.
+A CAPTCHA or block page, a maintenance or login page, a soft 404, an empty body, a body
+drastically shorter than the version we hold, or text that was decoded with the wrong
+encoding (replacement characters, mojibake) must never become a version. Pure functions.
 """
 from __future__ import annotations
 
@@ -27,12 +28,41 @@ SHRINK_LIMIT = 0.3
 # Texts shorter than this are too small to judge by shrinkage (short announcements exist).
 SHRINK_MIN_PREVIOUS = 400
 
+REPLACEMENT = "\ufffd"
+# A text may hold a stray U+FFFD or two (one bad byte in a long page is kept, and counted by
+# the decoder); at least this many, and one per thousand characters, mean a wrong decoding.
+REPLACEMENT_MIN = 3
+REPLACEMENT_PER_MILLE = 1
+# How text in the wrong encoding looks, by what was misread as what:
+_CONTINUATIONS_1252 = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+# the cp1251 characters of the bytes 0x80-0xBF, but «, », і, І, ё, Ё (they follow Р or С in real text)
+_CONTINUATIONS_1251 = "ЂЃ‚ѓ„…†‡€‰Љ‹ЊЌЋЏђ‘’“”•–—™љ›њќћџЎўЈ¤Ґ¦§©Є¬®Ї°±ґµ¶·№єјЅѕї\u00a0\u00ad"
+MOJIBAKE = (
+    # "Ïðèâåò": windows-1251 (or KOI8-R) bytes read as Latin-1: whole words of accented letters
+    (re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]{4,}"), "Cyrillic bytes read as Latin-1"),
+    # "ÐŸÑ€Ð¸Ð²ÐµÑ‚": UTF-8 Cyrillic (or "Ã©" accented Latin) read as windows-1252 / Latin-1
+    (re.compile(f"[ÂÃÐÑÒÓ][{_CONTINUATIONS_1252}]"), "UTF-8 read as windows-1252"),
+    # "РџСЂРёРІРµС‚": UTF-8 Cyrillic read as windows-1251 (twice: "Р\xa0СџРЎР‚")
+    (re.compile(f"[РСТУ][{_CONTINUATIONS_1251}]"), "UTF-8 read as windows-1251"),
+)
+# at least this many hits, and one per hundred letters, make a text mojibake
+MOJIBAKE_MIN = 3
+MOJIBAKE_PER_CENT = 1
+# KOI8-R read as windows-1251 (or the other way round) gives real Cyrillic letters, scrambled:
+# the frequent letters of Russian and Kazakh make 81-86 % of the letters of the fixture site's
+# texts (capitals or not) and 32-61 % of the same texts misread; judged from 100 letters on.
+FREQUENT_CYRILLIC = frozenset("оеаинтсрвлкмдпуыіәқ")
+FREQUENT_MIN_SHARE = 0.7
+SCRAMBLED_MIN_LETTERS = 100
+
 
 def suspicious(page: ExtractedPage, *, expected_post_id: int | None = None,
                previous_text_length: int | None = None) -> str | None:
     """Why this page must not be stored as a version of the post, or None when it looks right."""
     if not page.text.strip():
         return "nothing extractable"
+    if problem := misdecoded(page.title or "", page.text):
+        return problem
     head = f"{page.title or ''}\n{page.text[:300]}"
     if page.post_id is None:
         # A real post page names its id; a stand-in page usually does not.
@@ -46,3 +76,40 @@ def suspicious(page: ExtractedPage, *, expected_post_id: int | None = None,
         return (f"text drastically shorter than the stored version "
                 f"({len(page.text)} vs {previous_text_length} characters)")
     return None
+
+
+def misdecoded(title: str, text: str) -> str | None:
+    """Why a title and text look decoded with the wrong encoding (replacement characters,
+    mojibake), or None."""
+    for name, value, at_least in (("title", title, 1), ("text", text, REPLACEMENT_MIN)):
+        count = value.count(REPLACEMENT)
+        if count >= at_least and count * 1000 >= REPLACEMENT_PER_MILLE * len(value):
+            return (f"{name} carries {count} replacement character{'s' if count > 1 else ''} (U+FFFD): "
+                    f"the body was not decoded correctly")
+    for name, value in (("title", title), ("text", text)):
+        if kind := mojibake(value):
+            return f"{name} is mojibake ({kind}): the body was decoded with the wrong encoding"
+    return None
+
+
+def mojibake(value: str) -> str | None:
+    """Which misreading a text shows ("UTF-8 read as windows-1251", …) with a sample, or None."""
+    value = value[:20_000]
+    letters = sum(ch.isalpha() for ch in value)
+    for pattern, kind in MOJIBAKE:
+        hits = pattern.findall(value)
+        if len(hits) >= MOJIBAKE_MIN and len(hits) * 100 >= MOJIBAKE_PER_CENT * letters:
+            first = pattern.search(value)
+            return f'{kind}, e.g. "{_sample(value, first.start(), first.end())}"'
+    cyrillic = [ch for ch in value.lower() if "\u0400" <= ch <= "\u04ff"]
+    if len(cyrillic) >= SCRAMBLED_MIN_LETTERS:
+        frequent = sum(ch in FREQUENT_CYRILLIC for ch in cyrillic) / len(cyrillic)
+        if frequent < FREQUENT_MIN_SHARE:
+            start = next(n for n, ch in enumerate(value) if "\u0400" <= ch <= "\u04ff")
+            return (f"one Cyrillic encoding read as another, frequent letters only {frequent:.0%} of the Cyrillic ones, "
+                    f'e.g. "{_sample(value, start, start + 1)}"')
+    return None
+
+
+def _sample(value: str, start: int, end: int) -> str:
+    return value[max(0, start - 4) : end + 12].replace("\n", " ")

@@ -17,7 +17,9 @@ import pytest
 from crawler import extract as ex
 from crawler import extract_dom as dom
 from crawler import extract_meta as meta
-from crawler.extract import EXTRACTOR_NAME, ExtractedPage, decode_html, extract_page
+from crawler import extract_encoding as enc
+from crawler import extract_lang as lang
+from crawler.extract import EXTRACTOR_NAME, ExtractedPage, decode_html, decode_html_ex, extract_page
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN_DIR = ROOT / "tests" / "golden"
@@ -32,6 +34,15 @@ def _load_regen():
 
 regen = _load_regen()
 CASES = regen.cases()
+# One post of kisi.kz as stored copies show it: breadcrumb variants ("Main page »", "Главная
+# страница »", the older theme's "Home »"), with and without the trailing slash, with the
+# permalink base of the older theme (/en/blogs/<slug>/), with a print plugin's shortcode left as text.
+KISI_VARIANTS = (
+    "en_kisi_main_page_breadcrumb",
+    "en_kisi_glavnaya_breadcrumb_no_slash",
+    "en_kisi_pdfprint_shortcode",
+    "en_kisi_old_theme_home_breadcrumb",
+)
 
 
 # --- golden files ----------------------------------------------------------------------------
@@ -61,6 +72,9 @@ def test_golden_set_is_complete() -> None:
         "garbage_binary_body",
         "ru_same_post_widgets_a",
         "ru_same_post_widgets_b",
+        *KISI_VARIANTS,
+        "en_kisi_short_post_theme_labels",
+        "ru_kisi_short_post_theme_labels",
     }
     assert required <= set(CASES)
 
@@ -82,6 +96,9 @@ def test_golden_expectations_carry_the_extractor_version() -> None:
         ("en_static_page", "page", 42, "en"),
         ("en_category_archive", "archive", None, "en"),
         ("ru_malformed_unclosed_tags", "post", 3131, "ru"),
+        *((name, "post", 10412, "en") for name in KISI_VARIANTS),
+        ("en_kisi_short_post_theme_labels", "post", 10420, "en"),
+        ("ru_kisi_short_post_theme_labels", "post", 10421, "ru"),
     ],
 )
 def test_golden_key_facts(name: str, kind: str, post_id: int | None, language: str) -> None:
@@ -92,7 +109,8 @@ def test_golden_key_facts(name: str, kind: str, post_id: int | None, language: s
     assert page.warnings == ()
     first_line = page.text.splitlines()[0]
     assert first_line.casefold() != page.title.casefold()
-    for chrome in ("Skip to content", "Перейти к содержимому", "Главная страница", "Recent Posts", "Свежие записи", "©"):
+    for chrome in ("Skip to content", "Перейти к содержимому", "Главная страница", "Main page", "Home »", "Recent Posts",
+                   "Свежие записи", "Recent news", "©", "[bws_pdfprint", "•"):
         assert chrome not in page.text, (name, chrome)
 
 
@@ -115,6 +133,100 @@ def test_english_event_post_leaves_out_every_piece_of_chrome() -> None:
     assert page.tags == ("Political transformation", "Round table")
     assert page.alternates["kk"] == "https://kisi.kz/kz/sarapshylar-sayasi-transformatsiyany-talqylady/"
     assert "x-default" not in page.alternates
+
+
+# --- kisi.kz's own page signals -------------------------------------------------------------
+
+
+def test_breadcrumb_shortcode_slash_and_permalink_base_never_change_the_text() -> None:
+    pages = [regen.extract_case(name) for name in KISI_VARIANTS]
+    assert len({p.text for p in pages}) == 1
+    assert len({(p.title, p.post_id, p.language, p.categories, p.date_published) for p in pages}) == 1
+    text = pages[0].text
+    assert text.startswith("On 16 November 2023, the Kazakhstan Institute")
+    assert text.endswith("The full report is available here (PDF, 1.2 MB).")
+    # the older theme's page names its own, older permalink
+    assert pages[-1].canonical_url == "https://kisi.kz/en/blogs/experts-discussed-the-results-of-the-constitutional-reform/"
+    assert pages[1].canonical_url == pages[0].canonical_url
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("en_kisi_short_post_theme_labels",
+         "On 12 April at 11:00 KazISS will hold a seminar on water security in Central Asia. Venue: Astana, 4 Beibitshilik Street."),
+        ("ru_kisi_short_post_theme_labels",
+         "12 апреля в 11:00 КИСИ проведёт семинар по водной безопасности в Центральной Азии. Место: Астана, ул. Бейбітшілік, 4."),
+    ],
+)
+def test_a_short_post_keeps_no_theme_labels(name: str, text: str) -> None:
+    page = regen.extract_case(name)
+    assert page.text == text
+    assert page.tags and page.categories
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Main page » Events", "Главная страница » Анонс", "Home » Blogs » Title", "Главная > Новости", "Басты бет / Іс-шаралар",
+     "Main page", "HOME | Events"],
+)
+def test_breadcrumb_lines(line: str) -> None:
+    assert dom.breadcrumb_line(line)
+    assert ex.normalize_text(f"{line}\nThe seminar took place.") == "The seminar took place."
+
+
+@pytest.mark.parametrize("line", ["Homework was discussed.", "Home affairs » were discussed", "Main pages of the report"])
+def test_not_breadcrumb_lines(line: str) -> None:
+    assert not dom.breadcrumb_line(line)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Text. [bws_pdfprint display='pdf,print']", "Text."),
+        ("[bws_pdfprint display=\"pdf,print\"]\nText.", "Text."),
+        ("Before [contact-form-7 id=\"12\" title=\"Contact\"] after", "Before after"),
+        ("[caption id=\"attachment_5\" align=\"alignnone\"]Photo[/caption]", "Photo"),
+        ("[pdf_print]", ""),
+        # real prose keeps its brackets
+        ("As noted [1], the figure [sic] rose […] to 40 [percent].", "As noted [1], the figure [sic] rose […] to 40 [percent]."),
+    ],
+)
+def test_unrendered_shortcodes_are_removed(raw: str, expected: str) -> None:
+    assert ex.normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "labels_only"),
+    [("Tags:", True), ("Рубрики: ,", True), ("Posted in by Tags: ,", True), ("Метки:", True), ("Санаттар:", True),
+     ("* * *", False), ("—", False), ("Tags: water", False), ("Posted on 12.03.2021", False), ("In 2021 the", False)],
+)
+def test_theme_label_lines(line: str, labels_only: bool) -> None:
+    assert dom.labels_only(line) is labels_only
+    assert (ex.normalize_text(f"The seminar took place.\n{line}") == "The seminar took place.") is labels_only
+
+
+@pytest.mark.parametrize("heading", ["Author", "Теги", "Categories"])
+def test_a_single_label_word_may_be_a_heading(heading: str) -> None:
+    assert ex.normalize_text(f"The seminar took place.\n{heading}\nIt was long.") == f"The seminar took place.\n{heading}\nIt was long."
+
+
+def test_a_post_tagged_like_a_share_widget_keeps_its_text() -> None:
+    # WordPress writes the post's terms into its classes: tag-social-share is not a share widget
+    html = _page(body="<span class='tags-links'><a rel='tag' href='/t/s/'>social share</a></span>").replace(
+        "class='post-10 post hentry'", "class='post-10 post hentry tag-social-share tag-post-views category-breadcrumbs'")
+    page = extract_page(html, "https://kisi.kz/en/p/")
+    assert page.text == "Body text of the post, long enough."
+    assert page.tags == ("social share",)
+
+
+def test_category_links_are_the_posts_own() -> None:
+    body = ("<span class='cat-links'><a href='/en/category/events/' rel='category tag'>Events</a>, "
+            "<a href='https://kisi.kz/en/category/news/' rel='CATEGORY'>News</a> <a href='/en/category/events/' rel='category tag'>Events</a></span>")
+    html = _page(body=body).replace("</main>", "<aside class='widget'><a rel='category' href='/en/category/other/'>Other</a></aside></main>")
+    page = extract_page(html, "https://kisi.kz/en/p/")
+    assert page.category_links == ("https://kisi.kz/en/category/events/", "https://kisi.kz/en/category/news/")
+    assert regen.extract_case("en_category_archive").category_links == ()
 
 
 # --- stability -------------------------------------------------------------------------------
@@ -366,7 +478,108 @@ def test_scrapy_style_bytes_headers_are_accepted() -> None:
 def test_decode_never_raises() -> None:
     assert decode_html(b"", None) == ""
     assert decode_html(b"\xff\xfe\x00", "text/html; charset=nonsense-42")  # no exception
-    assert "\ufffd" in decode_html(b"<p>\xff\xfe\xfd</p>", "text/html; charset=utf-8")
+    # bytes that are neither what the header says (UTF-8) nor Cyrillic: windows-1252, said so
+    found = decode_html_ex(b"<p>\xff\xfe\xfd</p>", "text/html; charset=utf-8")
+    assert (found.text, found.encoding, found.source) == ("<p>ÿþý</p>", "cp1252", "detected")
+    assert found.warnings == ("charset-mismatch: declared utf-8 (http), decoded as cp1252",
+                              "charset-guessed: neither UTF-8 nor Cyrillic, read as cp1252")
+    assert decode_html_ex(b"<p>x</p>", "text/html; charset=nonsense-42").warnings == ("unknown-charset: nonsense-42 (http)",)
+
+
+RU_PLAIN = "Круглый стол: водная безопасность в Центральной Азии"  # encodable in every Cyrillic codec
+RU_PAGE = f"<html><head><title>{RU_PLAIN}</title></head><body><p>{RU_PLAIN}. Эксперты обсудили итоги года.</p></body></html>"
+EN_PAGE = "<html><body><p>\u201cRound table\u201d \u2013 experts met in Astana\u2026 Caf\u00e9 na\u00efve.</p></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "encoding", "source", "warning"),
+    [
+        # cp1251 bytes behind a server that says UTF-8 (stored as U+FFFD before): detected
+        (RU_PAGE.encode("cp1251"), "text/html; charset=UTF-8", "cp1251", "detected",
+         "charset-mismatch: declared utf-8 (http), decoded as cp1251"),
+        # undeclared KOI8-R (stored as windows-1251 mojibake before)
+        (RU_PAGE.encode("koi8_r"), "text/html", "koi8-r", "detected", None),
+        (RU_PAGE.encode("cp1251"), None, "cp1251", "detected", None),
+        (RU_PAGE.encode("cp866"), None, "cp866", "detected", None),
+        (RU_PAGE.encode("iso8859_5"), None, "iso8859-5", "detected", None),
+        (f"<p>{KAZAKH}</p>".encode("kz1048"), None, "kz1048", "detected", None),
+        # KOI8-R behind a wrong windows-1251 declaration
+        (RU_PAGE.replace("<head>", '<head><meta charset="windows-1251">').encode("koi8_r"), None, "koi8-r", "detected",
+         "charset-mismatch: declared cp1251 (meta), decoded as koi8-r"),
+        # a server's Latin-1 default on windows-1251 bytes
+        (RU_PAGE.encode("cp1251"), "text/html; charset=ISO-8859-1", "cp1251", "detected",
+         "charset-mismatch: declared cp1252 (http), decoded as cp1251"),
+        # ... and on UTF-8 bytes
+        (RU_PAGE.encode("utf-8"), "text/html; charset=ISO-8859-1", "utf-8", "detected",
+         "charset-mismatch: declared cp1252 (http), decoded as utf-8"),
+        (RU_PAGE.replace("<head>", '<head><meta charset="windows-1251">').encode("utf-8"), None, "utf-8", "detected",
+         "charset-mismatch: declared cp1251 (meta), decoded as utf-8"),
+        # a wrong HTTP charset, a right <meta>
+        (RU_PAGE.replace("<head>", '<head><meta charset="windows-1251">').encode("cp1251"), "text/html; charset=utf-8",
+         "cp1251", "meta", "charset-mismatch: declared utf-8 (http), decoded as cp1251 (meta)"),
+        # an English windows-1252 page (curly quotes) declared UTF-8
+        (EN_PAGE.encode("cp1252"), "text/html; charset=utf-8", "cp1252", "detected",
+         "charset-guessed: neither UTF-8 nor Cyrillic, read as cp1252"),
+        # declarations that fit are kept
+        (EN_PAGE.encode("cp1252"), "text/html; charset=windows-1252", "cp1252", "http", None),
+        (RU_PAGE.encode("koi8_r"), "text/html; charset=koi8-r", "koi8-r", "http", None),
+        (RU_PAGE.encode("utf-8"), "text/html; charset=utf-8", "utf-8", "http", None),
+        (RU_PAGE.encode("utf-8"), None, "utf-8", "detected", None),
+        (b"<p>plain ascii</p>", None, "utf-8", "default", None),
+        # WHATWG: a <meta> cannot declare UTF-16 (the bytes are ASCII-compatible)
+        (b'<meta charset="utf-16"><p>' + RUSSIAN.encode("utf-8") + b"</p>", None, "utf-8", "meta", None),
+        (b"\xff\xfe" + f"<p>{RUSSIAN}</p>".encode("utf-16-le"), "text/html; charset=utf-8", "utf-16-le", "bom", None),
+        (b'<meta charset="utf-16"><p>' + RUSSIAN.encode("utf-8") + b"</p>", "text/html; charset=bogus", "utf-8", "meta", None),
+    ],
+)
+def test_decode_sniffs_like_a_browser_and_checks_declarations(
+    body: bytes, content_type: str | None, encoding: str, source: str, warning: str | None
+) -> None:
+    found = decode_html_ex(body, content_type)
+    assert (found.encoding, found.source) == (encoding, source)
+    assert "\ufffd" not in found.text and found.replaced == 0
+    assert any(t in found.text for t in (RU_PLAIN, RUSSIAN, KAZAKH, "\u201cRound table\u201d", "plain ascii"))
+    assert (warning in found.warnings) if warning else not [w for w in found.warnings if w.startswith("charset")]
+
+
+def test_utf8_with_a_stray_byte_stays_utf8() -> None:
+    body = f"<p>{KAZAKH} {RUSSIAN}</p>".encode("utf-8") * 3
+    body = body.replace("«".encode("utf-8"), b"\xab", 1)  # one windows-1251 guillemet in a UTF-8 page
+    found = decode_html_ex(body, "text/html; charset=utf-8")
+    assert (found.encoding, found.source, found.replaced) == ("utf-8", "http", 1)
+    assert found.warnings == ("invalid-utf-8: 1 bytes replaced",)
+    assert found.text.count("\ufffd") == 1 and KAZAKH in found.text
+    assert 0.9 < found.confidence < 1
+
+
+def test_literal_replacement_characters_are_not_counted_as_replaced() -> None:
+    found = decode_html_ex("<p>\ufffd is U+FFFD</p>".encode("utf-8"), "text/html; charset=utf-8")
+    assert found.replaced == 0 and found.warnings == ()
+
+
+def test_cyrillic_scores_separate_right_from_wrong_decodings() -> None:
+    from scheduler.demo_site import default_state
+
+    texts = [p.title + " " + re.sub(r"<[^>]+>", " ", p.content_html) for p in default_state().posts if p.lang == "ru"]
+    for text in texts:
+        for codec in ("cp1251", "koi8_r", "iso8859_5", "cp866"):
+            data = text.encode(codec, "replace")  # « » and — are not in every codec
+            for reading in enc.CYRILLIC_CANDIDATES:
+                score = enc.cyrillic_score(data.decode(reading, "replace"))
+                if reading.replace("-", "_") == codec:
+                    assert score > 0.6, (codec, score)
+                elif not {reading, codec} <= {"cp1251", "kz1048"}:  # the same letters but Kazakh ones
+                    assert score < 0.3, (codec, reading, score)
+
+
+def test_decoding_is_recorded_on_the_page() -> None:
+    body = f'<html><head><title>{RUSSIAN}</title></head><body class="single postid-3"><article id="post-3" class="post">' \
+           f'<div class="entry-content"><p>{RUSSIAN}. Эксперты обсудили итоги года и планы.</p></div></article></body></html>'
+    page = extract_page(decode_html_ex(body.encode("cp1251"), "text/html; charset=UTF-8"), "https://kisi.kz/x/")
+    assert page.title == RUSSIAN and "\ufffd" not in page.text
+    assert page.decoding["encoding"] == "cp1251" and page.decoding["declared"] == {"http": "utf-8"}
+    assert page.warnings[0] == "charset-mismatch: declared utf-8 (http), decoded as cp1251"
+    assert extract_page(decode_html(body.encode("cp1251"), None), "https://kisi.kz/x/").decoding == {}
 
 
 # --- metadata signals ------------------------------------------------------------------------
@@ -402,21 +615,108 @@ def test_link_header_parsing() -> None:
 
 
 @pytest.mark.parametrize(
-    ("head", "lang", "expected"),
+    ("head", "lang", "url", "expected"),
     [
         # hreflang pointing at this page wins over <html lang> (the site language without a plugin)
-        ("<link rel='canonical' href='https://kisi.kz/en/p/'><link rel='alternate' hreflang='en-US' href='https://kisi.kz/en/p/'><link rel='alternate' hreflang='ru-RU' href='https://kisi.kz/p/'>", "ru-RU", "en"),
+        ("<link rel='canonical' href='https://kisi.kz/en/p/'><link rel='alternate' hreflang='en-US' href='https://kisi.kz/en/p/'><link rel='alternate' hreflang='ru-RU' href='https://kisi.kz/p/'>", "ru-RU", "https://kisi.kz/en/p/", "en"),
         # escapes differ in case: still the same URL
-        ("<link rel='canonical' href='https://kisi.kz/%d1%8d/'><link rel='alternate' hreflang='kk' href='https://kisi.kz/%D1%8D/'>", "ru-RU", "kk"),
-        ("", "en-US", "en"),
-        ("<meta property='og:locale' content='kk_KZ'>", "", "kk"),
-        ("<meta property='og:locale' content='ru_RU'>", "kz", "kk"),
-        ("", "", None),
-        ("", "x-klingon", None),
+        ("<link rel='canonical' href='https://kisi.kz/%d1%8d/'><link rel='alternate' hreflang='kk' href='https://kisi.kz/%D1%8D/'>", "ru-RU", "https://kisi.kz/p/", "kk"),
+        # so does a missing trailing slash (permalinks are cited both ways)
+        ("<link rel='alternate' hreflang='kk' href='https://kisi.kz/sarapshylar/'><link rel='alternate' hreflang='ru' href='https://kisi.kz/eksperty/'>", "ru-RU", "https://kisi.kz/sarapshylar", "kk"),
+        ("", "en-US", "https://kisi.kz/p/", "en"),
+        ("<meta property='og:locale' content='kk_KZ'>", "", "https://kisi.kz/p/", "kk"),
+        ("<meta property='og:locale' content='ru_RU'>", "kz", "https://kisi.kz/p/", "kk"),
+        ("", "", "https://kisi.kz/p/", None),
+        ("", "x-klingon", "https://kisi.kz/p/", None),
+        # a language directory in the URL speaks for the post, <html lang> for the site
+        ("", "ru-RU", "https://kisi.kz/en/p/", "en"),
+        ("", "ru-RU", "https://kisi.kz/kz/p/", "kk"),
+        ("", "", "https://kisi.kz/index.php/en/events/2021-year/8030-p", "en"),
+        ("", "ru-RU", "https://kisi.kz/p/?lang=en", "en"),
     ],
 )
-def test_language_rules(head: str, lang: str, expected: str | None) -> None:
-    assert extract_page(_page(head, lang=lang), "https://kisi.kz/en/p/").language == expected
+def test_language_rules(head: str, lang: str, url: str, expected: str | None) -> None:
+    # the text ("Heading. Body text…") is too short to overrule what the page declares
+    page = extract_page(_page(head, lang=lang), url)
+    assert page.language == expected
+    assert page.language_evidence["decision"] == expected
+    assert "too little text" in page.language_evidence["reason"]
+
+
+RU_TEXT = ("Круглый стол, посвящённый водной безопасности в Центральной Азии, прошёл в Астане. "
+           "Эксперты обсудили сокращение стока рек и модернизацию ирригационных систем региона.")
+KK_TEXT = ("Астанада Орталық Азиядағы су қауіпсіздігіне арналған дөңгелек үстел өтті. "
+           "Сарапшылар өзендер ағынының азаюын және суару жүйелерін жаңғыртуды талқылады.")
+EN_TEXT = ("A round table on water security in Central Asia was held in Astana. The experts discussed "
+           "the shrinking flow of the rivers and the modernisation of the irrigation systems.")
+
+
+@pytest.mark.parametrize(
+    ("declared", "text", "expected", "reason"),
+    [
+        ({"html_lang": "en-US"}, EN_TEXT, "en", "Latin-script text agrees"),
+        # Cyrillic text on a page that declares en-US is not English
+        ({"html_lang": "en-US"}, RU_TEXT, "ru", "but the text is Cyrillic"),
+        ({"hreflang": "en", "html_lang": "en-US"}, KK_TEXT, "kk", "but the text is Cyrillic"),
+        # the site's <html lang> on a post written in another language
+        ({"html_lang": "ru-RU"}, KK_TEXT, "kk", "Kazakh letters are"),
+        ({"html_lang": "kk"}, RU_TEXT, "ru", "under 5%"),
+        ({"url": "kz", "html_lang": "ru-RU"}, KK_TEXT, "kk", "declared kk (url)"),
+        # a Russian text quoting a Kazakh name stays Russian
+        ({"html_lang": "ru-RU"}, RU_TEXT + " Выступил Қасым-Жомарт Тоқаев, улица Бейбітшілік.", "ru", "under 5%"),
+        # Latin text on a page declaring Russian: English when it reads as English
+        ({"html_lang": "ru-RU"}, EN_TEXT, "en", "reads as English"),
+        ({"html_lang": "ru-RU"}, "Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor", None,
+         "not recognisably English"),
+        ({}, RU_TEXT, "ru", "nothing declared"),
+        ({}, EN_TEXT, "en", "reads as English"),
+        # a text that mixes scripts keeps the declaration
+        ({"html_lang": "ru-RU"}, RU_TEXT + " " + EN_TEXT, "ru", "mixes scripts"),
+        ({"html_lang": "de-DE"}, "Ein runder Tisch zur Wassersicherheit in Zentralasien fand in Astana statt.", "de", "agrees"),
+        ({"html_lang": "kk"}, "Қазақстан", "kk", "too little text"),
+        ({}, "", None, "too little text"),
+    ],
+)
+def test_decide_language(declared: dict[str, str], text: str, expected: str | None, reason: str) -> None:
+    decision, evidence = lang.decide_language(declared, text)
+    assert decision == expected
+    assert reason in evidence["reason"]
+    assert evidence["decision"] == expected
+    assert evidence["declared"] == declared
+    assert evidence["declared_language"] == lang.declared_language(declared)[0]
+
+
+def test_kazakh_threshold_on_the_fixture_sites_texts() -> None:
+    from scheduler.demo_site import default_state
+
+    for post in default_state().posts:
+        if post.lang in ("ru", "kk"):
+            text = re.sub(r"<[^>]+>", " ", f"{post.title}\n{post.content_html}")
+            assert lang.decide_language({"html_lang": "en-US"}, text)[0] == post.lang, post.id
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://kisi.kz/en/slug/", "en"),
+        ("https://kisi.kz/en/blogs/slug/", "en"),
+        ("https://kisi.kz/kz/slug", "kz"),
+        ("https://kisi.kz/KK/slug/", "kk"),
+        ("https://kisi.kz/index.php/ru/sobytiya/8030-x", "ru"),
+        ("https://kisi.kz/slug/?lang=en", "en"),
+        ("https://kisi.kz/enigma/", None),
+        ("https://kisi.kz/", None),
+        ("http://[::1", None),
+        (None, None),
+    ],
+)
+def test_url_language(url: str | None, expected: str | None) -> None:
+    assert lang.url_language(url) == expected
+
+
+def test_letter_counts() -> None:
+    assert lang.count_letters("Abc дом әң ×÷ 12 Été") == lang.Letters(latin=6, cyrillic=5, kazakh=2)
+    assert lang.count_letters("") == lang.Letters(0, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -533,6 +833,8 @@ def test_extracted_page_is_frozen_and_keeps_the_contract_fields() -> None:
     assert names == [
         "title", "text", "canonical_url", "shortlink", "post_id", "language", "date_published", "date_modified",
         "author", "categories", "tags", "alternates", "page_kind", "extractor", "warnings",
+        # added later, with defaults: code that builds an ExtractedPage from the first fifteen still works
+        "category_links", "language_evidence", "decoding",
     ]  # fmt: skip
     page = extract_page(_page(), "https://kisi.kz/en/p/")
     with pytest.raises(dataclasses.FrozenInstanceError):

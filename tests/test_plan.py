@@ -114,3 +114,52 @@ def test_noise_guards() -> None:
     assert suspicious(page(text="Short announcement, always was."), previous_text_length=150) is None
     # A real post that mentions maintenance is still a post: it names its id.
     assert suspicious(page(text="The seminar covered maintenance mode of dams. " * 20)) is None
+
+
+RU = ("Круглый стол «Водная безопасность в Центральной Азии» прошёл в КИСИ. Эксперты ЕАЭС обсудили сокращение "
+      "стока рек, модернизацию ирригационных систем и обмен гидрологическими данными между странами региона.")
+KK = ("Астанада Орталық Азиядағы су қауіпсіздігіне арналған дөңгелек үстел өтті. Сарапшылар өзендер ағынының "
+      "азаюын, суару жүйелерін жаңғыртуды және аймақ елдері арасындағы деректер алмасуды талқылады. Сізге рахмет!")
+def misread(text: str, wrote: str, read: str) -> str:
+    "The text written in one encoding and read in another (undefined bytes left out, as a lenient reader does)."
+    return text.encode(wrote, "replace").decode(read, "replace").replace("\ufffd", "")
+
+
+FR = "Le café servait une crème brûlée; la façade de l'hôtel, déjà vue à São Paulo et à Zürich, était naïve."
+
+
+@pytest.mark.parametrize("title, text, reason", [
+    # windows-1251 bytes read as UTF-8: replacement characters (the stored U+FFFD version)
+    (RU.encode("cp1251").decode("utf-8", "replace")[:40], "A real text. " * 40, "title carries"),
+    ("Круглый стол", RU.encode("cp1251").decode("utf-8", "replace"), "text carries"),
+    # UTF-8 bytes read as windows-1252, windows-1251, Latin-1
+    ("Круглый стол", misread(RU, "utf-8", "cp1252"), "UTF-8 read as windows-1252"),
+    ("Круглый стол", misread(KK, "utf-8", "cp1251"), "UTF-8 read as windows-1251"),
+    ("Круглый стол", misread(RU, "utf-8", "latin-1"), "UTF-8 read as windows-1252"),
+    ("Круглый стол", misread(FR, "utf-8", "cp1252"), "UTF-8 read as windows-1252"),
+    # read as windows-1251 twice ("Р\xa0СџРЎР‚")
+    ("Круглый стол", misread(misread(RU, "utf-8", "cp1251"), "utf-8", "cp1251"), "UTF-8 read as windows-1251"),
+    # windows-1251 bytes read as Latin-1 ("Ïðèâåò")
+    ("Круглый стол", misread(RU, "cp1251", "latin-1"), "Cyrillic bytes read as Latin-1"),
+    # undeclared KOI8-R read as windows-1251 (the stored mojibake)
+    ("Круглый стол", misread(RU * 2, "koi8_r", "cp1251"), "one Cyrillic encoding read as another"),
+    (misread("Круглый стол по водной безопасности", "utf-8", "cp1251"), "A real text. " * 40, "title is mojibake"),
+])
+def test_misdecoded_text_is_refused(title: str, text: str, reason: str) -> None:
+    problem = suspicious(page(title=title, text=text))
+    assert problem is not None and reason in problem
+    assert problem.endswith(("was not decoded correctly", "decoded with the wrong encoding"))
+    assert problem.count(":") <= 2  # one sentence, with one example
+
+
+@pytest.mark.parametrize("title, text", [
+    ("Круглый стол «ЕАЭС»", RU),
+    ("Су қауіпсіздігі", KK),
+    ("Café", FR),
+    ("КРУГЛЫЙ СТОЛ", RU.upper()),  # capitals are not scrambling
+    # one stray byte in a long page: kept (the decoder counted it), not refused
+    ("Experts met", "A real event report. " * 40 + "\ufffd"),
+    ("Experts met", "Price: 100 €, 5 °C, «quotes», — dashes… Ñandú, Ångström"),
+])
+def test_correctly_decoded_text_passes(title: str, text: str) -> None:
+    assert suspicious(page(title=title, text=text)) is None

@@ -18,7 +18,7 @@ from pathlib import Path
 GOLDEN_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(GOLDEN_DIR.parents[1]))  # the project root, when run as a script
 
-from crawler.extract import ExtractedPage, decode_html, extract_page  # noqa: E402
+from crawler.extract import ExtractedPage, decode_html_ex, extract_page  # noqa: E402
 
 DEFAULT_CONTENT_TYPE = "text/html"
 
@@ -39,7 +39,7 @@ def case_input(name: str) -> tuple[bytes, str, str | None, str | None]:
 
 def extract_case(name: str) -> ExtractedPage:
     body, url, link_header, content_type = case_input(name)
-    return extract_page(decode_html(body, content_type), url, link_header)
+    return extract_page(decode_html_ex(body, content_type), url, link_header)
 
 
 def to_json(page: ExtractedPage) -> str:
