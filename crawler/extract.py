@@ -38,7 +38,7 @@ import logging
 import re
 import unicodedata
 from configparser import ConfigParser
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,8 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.settings import use_config
+
+from storage.records import PostContent
 
 from . import extract_dom as dom
 from . import extract_lang as lang
@@ -101,23 +103,14 @@ def _load_config(path: Path = CONFIG_PATH) -> ConfigParser:
 TRAFILATURA_CONFIG = _load_config()
 
 
-@dataclass(frozen=True)
-class ExtractedPage:
-    title: str | None
-    text: str
-    canonical_url: str | None
-    shortlink: str | None
-    post_id: int | None
-    language: str | None
-    date_published: str | None
-    date_modified: str | None
-    author: str | None
-    categories: tuple[str, ...]
-    tags: tuple[str, ...]
-    alternates: dict[str, str]
-    page_kind: str
-    extractor: dict[str, str]
-    warnings: tuple[str, ...]
+@dataclass(frozen=True, kw_only=True)
+class ExtractedPage(PostContent):
+    """What one page says (storage.PostContent: title, text, dates, author, terms, canonical
+    URL, post id, language, shortlink, alternates) and how it was read."""
+
+    page_kind: str = dom.PAGE_UNKNOWN
+    extractor: dict[str, str] = field(default_factory=lambda: dict(EXTRACTOR))
+    warnings: tuple[str, ...] = ()
     # absolute hrefs of the post's rel~="category" links, page order, each once (for the
     # spider's "is this post in the category?" check, without parsing the page again); on a
     # page without a post container, those of its main column; none on an archive page
@@ -166,8 +159,7 @@ def extract_page(html: str | DecodedBody, url: str, link_header: str | None = No
 
 
 def _with_decoding(page: ExtractedPage, decoded: DecodedBody) -> ExtractedPage:
-    return ExtractedPage(**{**page.__dict__, "decoding": decoded.as_dict(),
-                            "warnings": tuple(dict.fromkeys((*decoded.warnings, *page.warnings)))})
+    return replace(page, decoding=decoded.as_dict(), warnings=tuple(dict.fromkeys((*decoded.warnings, *page.warnings))))
 
 
 def _page_without_document(url: str, link_header: str | None, warnings: tuple[str, ...]) -> ExtractedPage:

@@ -212,17 +212,15 @@ class Frontier:
         return Step([self._fetch(o.SITEMAP, f"{run.root}wp-sitemap.xml", run)])
 
     # -- every answer ------------------------------------------------------------------------
-    def on_reply(self, order: Fetch, reply: Reply, page: ExtractedPage | None = None,
-                 category_links: Sequence[str] = ()) -> Step:
-        """An HTTP answer to `order`. For a post answering 200, `page` is its extraction and
-        `category_links` the hrefs of its rel=category links."""
+    def on_reply(self, order: Fetch, reply: Reply, page: ExtractedPage | None = None) -> Step:
+        """An HTTP answer to `order`. For a post answering 200, `page` is its extraction."""
         run = self.runs[order.section]
         handler = {o.REST_CATEGORIES: self.on_rest_categories, o.REST_POSTS: self.on_rest_posts,
                    o.FEED: self.on_feed, o.LISTING: self.on_listing, o.SITEMAP: self.on_sitemap,
                    o.SHORTLINK: self.on_shortlink}.get(order.kind)
         if handler is not None:
             return handler(run, order, reply)
-        return self.on_post(run, order, reply, page, category_links)
+        return self.on_post(run, order, reply, page)
 
     def on_failure(self, order: Fetch, failure: FetchFailure) -> Step:
         """No HTTP answer to `order` (timeout, refused connection, robots.txt …): never
@@ -439,8 +437,7 @@ class Frontier:
                                  signal=signal, translation_of=translation_of,
                                  conditional=purpose != o.REMOVAL_CHECK)])
 
-    def on_post(self, run: _Section, order: Fetch, reply: Reply, page: ExtractedPage | None,
-                category_links: Sequence[str] = ()) -> Step:
+    def on_post(self, run: _Section, order: Fetch, reply: Reply, page: ExtractedPage | None) -> Step:
         expected = self.known.get(order.doc_id)
         if reply.status == 304:
             doc = expected or self.known.by_url(reply.url)
@@ -473,7 +470,7 @@ class Frontier:
         # A new post must belong to the category; documents we already hold (translations
         # included) are followed wherever a source names them.
         if (known is None and order.translation_of is None and order.purpose == o.DISCOVERY
-                and not _in_category(category_links, run.section.category)):
+                and not _in_category(page.category_links, run.section.category)):
             self.report.counts["skipped_other_category"] += 1
             return Step()
         if page.post_id is not None:
@@ -490,7 +487,8 @@ class Frontier:
             **content_fields(page), url=reply.requested_url or reply.url, final_url=reply.url,
             http_status=reply.status, fetched_at=self._now_iso(), site=run.site, extractor=dict(page.extractor),
             raw_body=reply.body, raw_content_type=reply.header("Content-Type"), run_id=self.options.run_id,
-            sources=(order.source,) if order.source else (),
+            sources=(order.source,) if order.source else (), language_evidence=dict(page.language_evidence),
+            decoding=dict(page.decoding),
         )
         if capture.language is None and run.section.language:
             capture = replace(capture, language=run.section.language)

@@ -149,6 +149,7 @@ def commit_capture(doc_id: str, previous: Mapping[str, Any] | None, capture: Cap
         content_sha256=decision.content_sha256, fetched_at=capture.fetched_at, http_status=capture.http_status,
         extractor=dict(capture.extractor), raw=raw, previous_version=previous["version"] if previous else None,
         changed_fields=list(decision.changed_fields), minor=decision.minor, run_id=capture.run_id,
+        language_evidence=dict(capture.language_evidence), decoding=dict(capture.decoding),
     )
     outcome = "new-document" if version == 1 else ("restored" if decision.kind == "restored" else "new-version")
     return Commit(CaptureResult(doc_id, outcome, version, decision.changed_fields),

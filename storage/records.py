@@ -59,6 +59,8 @@ class Capture(PostContent):
     raw_content_type: str | None = None
     run_id: str | None = None
     sources: tuple[str, ...] = ()  # discovery sources that named this post
+    language_evidence: dict[str, Any] = field(default_factory=dict)  # how `language` was decided
+    decoding: dict[str, Any] = field(default_factory=dict)  # how the raw body was decoded
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +119,9 @@ class Snapshot(PostContent):
     run_id: str | None
     # Only on tombstones (kind "tombstone"): why the post counts as removed.
     removal: dict[str, Any] | None = None
+    # Provenance of the reading (absent from snapshots written before they were recorded).
+    language_evidence: dict[str, Any] = field(default_factory=dict)
+    decoding: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -136,6 +141,8 @@ class Snapshot(PostContent):
         values["changed_fields"] = list(data.get("changed_fields") or [])
         values["extractor"] = dict(data.get("extractor") or {})
         values["minor"] = bool(data.get("minor"))
+        values["language_evidence"] = dict(data.get("language_evidence") or {})
+        values["decoding"] = dict(data.get("decoding") or {})
         return cls(**values)
 
 

@@ -170,6 +170,12 @@ class Archive:
     # -- recording ---------------------------------------------------------------------
     def _identify(self, capture: Capture) -> str:
         if capture.post_id is not None:
+            # A post keeps the id it was first stored under, even if a later reading decides
+            # its language differently (post ids are unique within a site).
+            rows = self.conn.execute("SELECT doc_id FROM documents WHERE site = ? AND post_id = ?",
+                                     (capture.site, capture.post_id)).fetchall()
+            if len(rows) == 1:
+                return rows[0]["doc_id"]
             return document_id(capture.site, capture.language, capture.post_id, None)
         # Without a post id, a URL we already know names the document.
         for url in (capture.canonical_url, capture.final_url, capture.url):

@@ -200,3 +200,20 @@ def test_policy_is_a_pure_function() -> None:
     assert typographic.store and not typographic.minor
     assert decide(stored, capture(tags=("politics", "economy"))).changed_fields == ("tags",)
 
+
+
+def test_a_post_keeps_its_document_when_its_language_is_read_differently(archive: Archive) -> None:
+    first = archive.record_capture(capture())
+    # The same post id on the same site, now read as Kazakh (its text changed script, say).
+    again = archive.record_capture(capture(language="kk", title="Сарапшылар талқылады", fetched_at="2026-11-02T10:00:00+00:00"))
+    assert again.doc_id == first.doc_id and again.outcome == "new-version"
+    assert [d.doc_id for d in archive.list_documents()] == [first.doc_id]
+
+
+def test_language_evidence_and_decoding_are_kept_in_the_snapshot(archive: Archive) -> None:
+    evidence = {"decision": "ru", "reason": "Cyrillic text on a page declaring en-US", "declared": "en"}
+    result = archive.record_capture(capture(language="ru", language_evidence=evidence,
+                                            decoding={"encoding": "windows-1251", "source": "detected"}))
+    snapshot = archive.get(result.doc_id)
+    assert snapshot.language_evidence == evidence and snapshot.decoding["encoding"] == "windows-1251"
+    assert archive.verify().ok

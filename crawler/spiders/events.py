@@ -20,7 +20,7 @@ from twisted.internet.error import ConnectError, DNSLookupError, TCPTimedOutErro
 from twisted.python.failure import Failure
 
 from crawler import orders
-from crawler.extract import decode_html, extract_page
+from crawler.extract import decode_html_ex, extract_page
 from crawler.orders import Fetch, FetchFailure, Reply, Step
 from crawler.session import CrawlSession, session_of
 from storage.urls import site_key
@@ -74,13 +74,11 @@ class EventsSpider(scrapy.Spider):
     def _reply(self, response: Response) -> Iterator[Any]:
         order: Fetch = response.meta["order"]
         reply = to_reply(response)
-        page, category_links = None, ()
+        page = None
         if order.kind == orders.POST and reply.status == 200 and reply.body.strip():
-            html = decode_html(reply.body, reply.header("Content-Type"))
-            page = extract_page(html, reply.url, reply.header("Link"))
-            category_links = tuple(response.xpath(
-                "//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]/@href").getall())
-        step = self.frontier.on_reply(order, reply, page, category_links)
+            page = extract_page(decode_html_ex(reply.body, reply.header("Content-Type")), reply.url,
+                                reply.header("Link"))
+        step = self.frontier.on_reply(order, reply, page)
         self._log_errors()
         yield from self._emit(step)
 
