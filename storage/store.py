@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import index as idx
-from .errors import CorruptSnapshot, NotAnArchive, UnknownDocument, UnknownVersion
+from .errors import CorruptSnapshot, IndexNotReady, NotAnArchive, ReadOnlyArchive, UnknownDocument, UnknownVersion
 from .files import AlreadyExists, TEMP_PREFIX, append_line, document_lock, file_lock, dump_json, gzip_bytes, read_lines, replace_atomically, write_once
 from .layout import Layout, raw_name
 from .policy import VERSIONED_FIELDS, content_of, content_sha256, decide
@@ -72,17 +72,29 @@ class _DocFiles:
 
 
 class Archive:
-    """An archive directory. Open with `Archive.open(path)` (or `create=True` to make one)."""
+    """An archive directory. Open with `Archive.open(path)` (or `create=True` to make one,
+    or `readonly=True` to only read it, e.g. in the web viewer)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, readonly: bool = False) -> None:
         self.root = Path(root)
         self.layout = Layout(self.root)
+        self.readonly = readonly
         self._conn: sqlite3.Connection | None = None
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
-    def open(cls, root: str | os.PathLike[str], *, create: bool = False) -> Archive:
-        archive = cls(Path(root))
+    def open(cls, root: str | os.PathLike[str], *, create: bool = False, readonly: bool = False) -> Archive:
+        """Open an archive directory.
+
+        `readonly=True` never writes anything: the index is opened with SQLite's
+        `mode=ro`, never built or locked (IndexNotReady when it is missing or of another
+        schema), and every method that would write raises ReadOnlyArchive. Such an
+        archive keeps working while a crawl writes: the index is in WAL mode, and each
+        query outside a transaction sees the rows committed before it.
+        """
+        if create and readonly:
+            raise ValueError("an archive cannot be created read-only")
+        archive = cls(Path(root), readonly=readonly)
         marker = archive.layout.marker
         if not marker.exists():
             if not create:
@@ -128,7 +140,10 @@ class Archive:
 
     @property
     def conn(self) -> sqlite3.Connection:
-        """The index connection; builds or rebuilds the index when missing or outdated."""
+        """The index connection; builds or rebuilds the index when missing or outdated
+        (read-only: raises IndexNotReady instead)."""
+        if self._conn is None and self.readonly:
+            self._conn = self._connect_readonly()
         if self._conn is None:
             if not self._index_current():
                 # One process builds; the others wait for it and then use its index. The
@@ -139,6 +154,25 @@ class Archive:
                         self._rebuild_index()
             self._conn = idx.connect(self.layout.index)
         return self._conn
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        path = self.layout.index
+        if not path.exists():
+            raise IndexNotReady(f"{path}: no index yet; run `kisi-archive reindex` (or a crawl) first")
+        try:
+            conn = idx.connect(path, readonly=True)
+        except sqlite3.Error as exc:
+            raise IndexNotReady(f"{path}: cannot be opened ({exc}); run `kisi-archive reindex`") from None
+        schema = idx.schema_of(conn)
+        if schema != idx.INDEX_SCHEMA:
+            conn.close()
+            raise IndexNotReady(f"{path}: index schema {schema}, this kisi-archive reads schema {idx.INDEX_SCHEMA}; "
+                                "run `kisi-archive reindex`")
+        return conn
+
+    def _writable(self) -> None:
+        if self.readonly:
+            raise ReadOnlyArchive(f"{self.root}: opened read-only")
 
     def _index_current(self) -> bool:
         if not self.layout.index.exists():
@@ -191,6 +225,7 @@ class Archive:
 
         Example: ``Archive.open("archive", create=True).record_capture(capture)``
         """
+        self._writable()
         doc_id = self._identify(capture)
         self.layout.document_dir(doc_id).mkdir(parents=True, exist_ok=True)
         with document_lock(self.layout.document_dir(doc_id)):
@@ -223,6 +258,7 @@ class Archive:
         The tombstone repeats the last known content (so `show --version` of it still says
         what was removed) and adds `removal`. Recording a removal twice writes nothing.
         """
+        self._writable()
         with document_lock(self.layout.document_dir(doc_id)):
             latest = self._latest_snapshot(doc_id)
             if latest is None:
@@ -249,6 +285,7 @@ class Archive:
 
     def mark_seen(self, doc_id: str, *, url: str, fetched_at: str, http_status: int, run_id: str | None, reason: str) -> None:
         """Record a capture that confirmed the stored content without a body (e.g. HTTP 304)."""
+        self._writable()
         latest = self._latest_snapshot(doc_id)
         if latest is None:
             raise UnknownDocument(doc_id)
@@ -366,6 +403,7 @@ class Archive:
 
     def reindex(self) -> int:
         """Rebuild the SQLite index from the snapshot files; returns the number of documents."""
+        self._writable()
         self.close()
         with file_lock(self.root / INDEX_LOCK):
             return self._rebuild_index()
@@ -386,6 +424,7 @@ class Archive:
             return {}
 
     def save_state(self, name: str, data: dict[str, Any]) -> None:
+        self._writable()
         self.layout.state(name).parent.mkdir(parents=True, exist_ok=True)
         replace_atomically(self.layout.state(name), dump_json(data))
 
@@ -469,6 +508,7 @@ class Archive:
         An index that lags behind the files (a crash between the two writes) is caught up
         and reported under `repaired`; any contradiction is an error.
         """
+        self._writable()
         report = VerifyReport()
         disk: dict[str, _DocFiles] = {}
         for doc_id in self.layout.document_ids():
