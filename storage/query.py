@@ -178,6 +178,20 @@ def count_documents(conn: sqlite3.Connection, filters: Filters = Filters()) -> i
     return conn.execute(f"SELECT COUNT(*) FROM documents d WHERE {where}", params).fetchone()[0]
 
 
+def by_language(conn: sqlite3.Connection, filters: Filters = Filters()) -> list[dict[str, Any]]:
+    """Documents, versions and removed documents per language (None = unknown), most documents
+    first: the language facet of a listing (pass the filters without their languages) and
+    the archive's totals for monitoring."""
+    where, params = filters.sql()
+    rows = conn.execute(
+        "SELECT d.language AS language, COUNT(*) AS documents, SUM(d.versions) AS versions, "
+        f"SUM(d.status = 'removed') AS removed FROM documents d WHERE {where} "
+        "GROUP BY d.language ORDER BY documents DESC, d.language",
+        params,
+    ).fetchall()
+    return [dict(row) for row in rows]
+
+
 # -- search ------------------------------------------------------------------------------
 _QUERY_TOKEN = re.compile(r'\s+|"(?:[^"]|"")*"\*?|"[^"]*$|[(),]|[^\s(),"]+')
 _OPERATORS = {"AND", "OR", "NOT"}
