@@ -9,6 +9,7 @@
         captures.jsonl             append-only log: one line per capture of this document
         .lock                      empty; locked (flock) while a writer records a capture
       state/<name>.json            crawler memory between runs (feed validators, pending removals)
+      feeds/changes.atom           Atom feed of the latest changes, rewritten after every run
       runs/<run_id>/               run ledger: run.json, summary.json, config.json, crawl.log, console.log
       crawl.lock                   flock held by the one crawl writing the archive (holder as JSON)
       daemon.lock, daemon.json     held by the daemon; its pid, schedule and next run
@@ -24,6 +25,7 @@ INDEX = "index.sqlite"
 DOCUMENTS = "documents"
 CAPTURES = "captures.jsonl"
 STATE = "state"
+FEEDS = "feeds"
 _VERSION_FILE = re.compile(r"^v(\d{4,})\.json$")
 
 
@@ -54,6 +56,9 @@ class Layout:
 
     def state(self, name: str) -> Path:
         return self.root / STATE / f"{name}.json"
+
+    def feed(self, name: str) -> Path:
+        return self.root / FEEDS / name
 
     def captures(self, doc_id: str) -> Path:
         return self.document_dir(doc_id) / CAPTURES

@@ -56,3 +56,17 @@ def test_readonly_refuses_a_missing_or_outdated_index_without_building_it(tmp_pa
         Archive.open(root, readonly=True).conn
     with pytest.raises(ValueError):
         Archive.open(root, create=True, readonly=True)
+
+
+def test_write_feed_replaces_the_file_atomically(tmp_path: Path) -> None:
+    from storage import StorageError
+    from storage.feeds import write_feed
+
+    root = tmp_path / "archive"
+    Archive.open(root, create=True).close()
+    path = write_feed(root, "changes.atom", b"<feed>1</feed>")
+    assert path == root / "feeds" / "changes.atom" and path.read_bytes() == b"<feed>1</feed>"
+    write_feed(root, "changes.atom", b"<feed>2</feed>")
+    assert [p.name for p in path.parent.iterdir()] == ["changes.atom"] and path.read_bytes() == b"<feed>2</feed>"
+    with pytest.raises(StorageError):
+        write_feed(root, "../escape", b"")
