@@ -178,6 +178,15 @@ def count_documents(conn: sqlite3.Connection, filters: Filters = Filters()) -> i
     return conn.execute(f"SELECT COUNT(*) FROM documents d WHERE {where}", params).fetchone()[0]
 
 
+def get_documents(conn: sqlite3.Connection, doc_ids: list[str] | tuple[str, ...] | set[str]) -> dict[str, DocumentSummary]:
+    """The listing rows of these documents, by doc_id (unknown ids are left out)."""
+    ids = sorted(set(doc_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(f"SELECT * FROM documents WHERE doc_id IN ({', '.join('?' * len(ids))})", ids)
+    return {row["doc_id"]: idx.document_summary(row) for row in rows}
+
+
 def by_language(conn: sqlite3.Connection, filters: Filters = Filters()) -> list[dict[str, Any]]:
     """Documents, versions and removed documents per language (None = unknown), most documents
     first: the language facet of a listing (pass the filters without their languages) and

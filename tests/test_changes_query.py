@@ -78,3 +78,11 @@ def test_by_language(archive: Archive) -> None:  # noqa: F811
         {"language": "en", "documents": 1, "versions": 3, "removed": 0},
         {"language": "kk", "documents": 1, "versions": 2, "removed": 0},
     ]
+
+
+def test_get_documents(archive: Archive) -> None:  # noqa: F811
+    from storage.query import get_documents
+
+    found = get_documents(archive.conn, ["kisi.kz-en-1", "kisi.kz-kk-3", "nope"])
+    assert sorted(found) == ["kisi.kz-en-1", "kisi.kz-kk-3"] and found["kisi.kz-en-1"].versions == 3
+    assert get_documents(archive.conn, []) == {}
