@@ -44,6 +44,9 @@ def summarize(spider: EventsSpider, stats: dict[str, Any]) -> dict[str, Any]:
         "pending_removals": c["pending_removals"],
         "skipped_other_category": c["skipped_other_category"],
         "skipped_not_post": c["skipped_not_post"],
+        # Responses by HTTP status (http_200, http_304, …), for monitoring (/metrics).
+        **{f"http_{key.rsplit('/', 1)[1]}": int(value) for key, value in stats.items()
+           if key.startswith("downloader/response_status_count/")},
     }
     return {
         "counts": counts,
