@@ -14,6 +14,7 @@ from .cli_common import archive_options, clip, emit_json, json_option, resolve_c
 from .config import Config, Section, load_config
 
 KISI_HOST = "kisi.kz"
+WEBHOOK_DRAIN_SECONDS = 60
 
 
 @click.command()
@@ -49,6 +50,13 @@ def crawl(archive_dir: Path | None, config_file: Path | None, site: str | None, 
                             download_delay=download_delay, full=full or None)
     result = locked_crawl(config, wait=wait, wait_timeout=wait_timeout, progress=sys.stderr.isatty() and not as_json)
     report_run(config, result.record, as_json)
+    if config.webhook:
+        from .webhook import SENDER
+
+        # The crawl is over; give a queued webhook delivery its retries before exiting.
+        if not SENDER.drain(WEBHOOK_DRAIN_SECONDS):
+            click.echo(f"warning: the webhook to {config.webhook} was not delivered within "
+                       f"{WEBHOOK_DRAIN_SECONDS} s; giving up", err=True)
     sys.exit(result.exit_code)
 
 

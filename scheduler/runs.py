@@ -29,7 +29,7 @@ from storage import Archive
 from storage.lock import ArchiveLock, Holder, LockBusy, crawl_lock, new_holder
 from storage.runs import Ledger, RunRecord, with_all_counts
 
-from . import exit_codes
+from . import exit_codes, publish
 from .config import Config
 
 logger = logging.getLogger(__name__)
@@ -213,6 +213,7 @@ def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: s
     record = ledger.finish(record, finished_at=iso(finished), outcome=outcome, reason=reason,
                            counts=with_all_counts(summary.get("counts", {})),
                            sources={"sources": summary.get("sources", {}), "sections": summary.get("sections", {})})
+    publish.after_run(config, record)  # the archive's Atom feed, and the webhook (never fails the run)
     seconds = (finished - started).total_seconds()
     logger.info("run %s ended: %s %s (%.0f s)%s; log %s", run_id, outcome, counts_line(record.counts), seconds,
                 f": {reason}" if reason else "", log_path,

@@ -105,9 +105,9 @@ class _ArchiveCollector:
         counted: dict[str, int] = {}
         for run in self.runs:
             counted[run.outcome] = counted.get(run.outcome, 0) + 1
-        for outcome in ("completed", "failed", "timed-out", "interrupted", "skipped", "running", *sorted(counted)):
-            if outcome in counted or outcome in ("completed", "failed"):
-                outcomes.add_metric([outcome], counted.pop(outcome, 0))
+        # completed and failed always appear (0 included), so an alert on them has a series.
+        for outcome in dict.fromkeys(("completed", "failed", *sorted(counted))):
+            outcomes.add_metric([outcome], counted.get(outcome, 0))
         yield outcomes
         documents = GaugeMetricFamily("kisi_archive_documents", "Archived documents, by language.", labels=["language"])
         versions = GaugeMetricFamily("kisi_archive_versions", "Stored versions, by language.", labels=["language"])

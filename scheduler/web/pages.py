@@ -155,7 +155,7 @@ def search(viewer: Viewer, request: Request) -> Page | Response:
         if request.url.path.endswith(".json"):
             raise BadQuery("give the search query as ?q=…")
         return Page("search.html", {"query": "", "total": 0, "hits": []}, context)
-    if re.match(r"https?://", query):
+    if re.match(r"https?://", query, re.IGNORECASE):
         try:
             return RedirectResponse(f"/doc/{archive.resolve(query)}", status_code=303)
         except UnknownDocument as exc:

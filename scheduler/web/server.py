@@ -58,6 +58,26 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{shown}:{port}/"
 
 
+def _server_class() -> Any:
+    import contextlib
+
+    import uvicorn
+
+    class QuietExitServer(uvicorn.Server):  # type: ignore[misc]
+        """Stops on SIGINT/SIGTERM as uvicorn does, then returns instead of re-raising the
+        signal (uvicorn's default), so `serve` stopped by systemd or Ctrl-C exits 0."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Any:
+            with super().capture_signals():
+                yield
+                captured = getattr(self, "_captured_signals", None)
+                if isinstance(captured, list):
+                    captured.clear()
+
+    return QuietExitServer
+
+
 @dataclass
 class ViewerServer:
     """uvicorn serving `app` on an already bound socket."""
@@ -69,10 +89,11 @@ class ViewerServer:
     def __post_init__(self) -> None:
         import uvicorn
 
+        _Server = _server_class()
         # log_config=None: keep the caller's logging (the daemon's text or JSON lines).
         config = uvicorn.Config(self.app, log_config=None, access_log=self.access_log, lifespan="off",
                                 timeout_graceful_shutdown=5, server_header=False)
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         self._thread: threading.Thread | None = None
 
     @property
