@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -190,6 +191,28 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class ServerTiming:
+    """Adds `Server-Timing: app;dur=<ms>` (the time until the response started) to every
+    response: shown by a browser's developer tools, read by bench/bench_web.py."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def send_with_timing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                duration = (time.perf_counter() - started) * 1000
+                message["headers"] = [*message.get("headers", []), (b"server-timing", f"app;dur={duration:.1f}".encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_timing)
+
+
 def create_app(root: str | Path, *, public_url: str = "", stale_after: str = "2d") -> Starlette:
     """The viewer of the archive at `root`, read-only.
 
@@ -220,5 +243,6 @@ def create_app(root: str | Path, *, public_url: str = "", stale_after: str = "2d
     ]
     app = Starlette(routes=routes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ServerTiming)
     app.state.viewer = viewer
     return app
