@@ -17,7 +17,8 @@ from .records import DocumentSummary
 
 # Bump when the tables change: an index with another number is rebuilt from the files.
 # 2: versions gain language, dates, author, categories, tags, text_id; categories; fulltext (FTS5).
-INDEX_SCHEMA = 2
+# 3: indexes versions_fetched (newest changes first) and documents_totals (per-language totals).
+INDEX_SCHEMA = 3
 
 # The full-text tokenizer. unicode61 folds case for Latin and Cyrillic (Kazakh letters
 # included) and keeps ә ғ қ ң ө ұ ү һ і, ё and й distinct letters (its diacritic table
@@ -99,6 +100,10 @@ CREATE INDEX IF NOT EXISTS documents_versions ON documents(versions);
 CREATE INDEX IF NOT EXISTS documents_status ON documents(status);
 CREATE INDEX IF NOT EXISTS categories_key ON categories(key);
 CREATE INDEX IF NOT EXISTS versions_text ON versions(text_id);
+-- The newest versions first (the feed of changes, "changed since"), without sorting them all.
+CREATE INDEX IF NOT EXISTS versions_fetched ON versions(fetched_at);
+-- Per-language documents, versions and removals from the index alone (facets, /metrics).
+CREATE INDEX IF NOT EXISTS documents_totals ON documents(language, status, versions);
 """
 SCHEMA = TABLES + INDEXES
 
