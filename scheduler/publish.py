@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from storage import Archive, StorageError
+from storage import Archive, IndexNotReady, StorageError
 from storage.changes import recent_changes
 from storage.feeds import write_feed
 from storage.runs import RunRecord
@@ -32,7 +32,9 @@ def after_run(config: Config, record: RunRecord) -> None:
     """Write ARCHIVE/feeds/changes.atom; queue the webhook if the run changed something."""
     try:
         publish_feed(config)
-    except (StorageError, OSError) as exc:
+    except IndexNotReady:
+        logger.info("no index yet (nothing archived): no changes feed written")
+    except Exception as exc:  # the run is recorded already; a feed problem must not turn it into a failure
         logger.error("could not write the changes feed: %s", exc)
     if config.webhook and changed_something(record):
         from .webhook import SENDER

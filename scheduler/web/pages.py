@@ -157,7 +157,8 @@ def search(viewer: Viewer, request: Request) -> Page | Response:
         return Page("search.html", {"query": "", "total": 0, "hits": []}, context)
     if re.match(r"https?://", query, re.IGNORECASE):
         try:
-            return RedirectResponse(f"/doc/{archive.resolve(query)}", status_code=303)
+            suffix = ".json" if request.url.path.endswith(".json") else ""
+            return RedirectResponse(f"/doc/{archive.resolve(query)}{suffix}", status_code=303)
         except UnknownDocument as exc:
             context["not_found"] = str(exc)
             return Page("search.html", {"query": query, "total": 0, "hits": [], "error": str(exc)}, context, 404)
