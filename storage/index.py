@@ -17,7 +17,8 @@ from .records import DocumentSummary
 
 # Bump when the tables change: an index with another number is rebuilt from the files.
 # 2: versions gain language, dates, author, categories, tags, text_id; categories; fulltext (FTS5).
-# 3: indexes versions_fetched (newest changes first) and documents_totals (per-language totals).
+# 3: indexes versions_fetched, versions_kind (newest changes first, of any or one kind) and
+#    documents_totals (per-language totals).
 INDEX_SCHEMA = 3
 
 # The full-text tokenizer. unicode61 folds case for Latin and Cyrillic (Kazakh letters
@@ -102,6 +103,7 @@ CREATE INDEX IF NOT EXISTS categories_key ON categories(key);
 CREATE INDEX IF NOT EXISTS versions_text ON versions(text_id);
 -- The newest versions first (the feed of changes, "changed since"), without sorting them all.
 CREATE INDEX IF NOT EXISTS versions_fetched ON versions(fetched_at);
+CREATE INDEX IF NOT EXISTS versions_kind ON versions(kind, fetched_at);
 -- Per-language documents, versions and removals from the index alone (facets, /metrics).
 CREATE INDEX IF NOT EXISTS documents_totals ON documents(language, status, versions);
 """
