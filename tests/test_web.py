@@ -342,3 +342,16 @@ def test_serve_starts_fast(web_archive: WebArchive) -> None:
         assert served.get("/healthz").status == 200
     finally:
         assert stop_server(served) == 0
+
+
+def test_the_viewer_imports_no_crawler_and_serve_has_help(web_archive: WebArchive) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, scheduler.cli_serve, scheduler.web.app, scheduler.web.pages, scheduler.web.server; "
+            "heavy = {'scrapy', 'twisted', 'trafilatura', 'apscheduler', 'lxml'} & {m.split('.')[0] for m in sys.modules}; "
+            "sys.exit(', '.join(sorted(heavy)) or 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    text = web_archive.cli("serve", "--help").out
+    assert "Examples" in text and "kisi-archive serve" in text and "127.0.0.1" in text
