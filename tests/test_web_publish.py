@@ -102,6 +102,14 @@ def test_http_dates_and_accept_datetime() -> None:
             parse_accept_datetime(bad)
 
 
+def test_link_headers_are_ascii() -> None:
+    from scheduler.web.memento import Link
+
+    assert Link("https://kisi.kz/kk/сарапшылар/", "original").render() == \
+        '<https://kisi.kz/kk/%D1%81%D0%B0%D1%80%D0%B0%D0%BF%D1%88%D1%8B%D0%BB%D0%B0%D1%80/>; rel="original"'
+    assert Link("https://kisi.kz/kk/%D1%81/?p=1", "original").render() == '<https://kisi.kz/kk/%D1%81/?p=1>; rel="original"'
+
+
 def test_memento_links_name_neighbours() -> None:
     from scheduler.web.memento import Memento, link_header, memento_links
 

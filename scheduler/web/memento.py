@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import quote
 
 LINK_FORMAT = "application/link-format"
 
@@ -36,6 +37,12 @@ def parse_accept_datetime(value: str) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def as_uri(url: str) -> str:
+    """An IRI as a URI (its non-ASCII characters percent-encoded as UTF-8): HTTP headers
+    are ASCII, and a post's URL may carry a raw Cyrillic slug. Escapes already there stay."""
+    return url if url.isascii() and " " not in url else quote(url, safe="!#$%&'()*+,/:;=?@[]~")
+
+
 @dataclass(frozen=True)
 class Link:
     url: str
@@ -45,7 +52,7 @@ class Link:
     extra: tuple[tuple[str, str], ...] = ()  # further attributes, e.g. ("from", date)
 
     def render(self) -> str:
-        parts = [f"<{self.url}>", f'rel="{self.rel}"']
+        parts = [f"<{as_uri(self.url)}>", f'rel="{self.rel}"']
         if self.type:
             parts.append(f'type="{self.type}"')
         if self.datetime:
