@@ -100,7 +100,7 @@ def report(label: str, rows: list[tuple[str, dict]]) -> None:
               f"{row['requests'] / first['requests']:>11.3f}{row['posts'] / max(first['posts'], 1):>13.3f}"
               f"{row['removed']:>9}")
     tombstone = next((row["tombstone"] for _name, row in rows if "tombstone" in row), None)
-    print(f"  tombstone of the trashed post: " + (f"routine run {tombstone} after the trash" if tombstone
+    print("  tombstone of the trashed post: " + (f"routine run {tombstone} after the trash" if tombstone
                                                    else "not within 4 routine runs"))
 
 

@@ -87,6 +87,12 @@ class Config:
     misfire_grace_seconds: int = 3600
     stale_after: str = "2d"
     log_format: str = "text"
+    # Web viewer (serve, daemon --serve) and what is published after every run
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 8000
+    public_url: str = ""
+    webhook: str = ""
+    webhook_retries: int = 5
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -147,6 +153,14 @@ OPTIONS: tuple[Option, ...] = (
            int, "KISI_MISFIRE_GRACE"),
     Option("stale_after", "status: last success older than this is an alert (e.g. 2d)", str, "KISI_STALE_AFTER"),
     Option("log_format", "daemon log format: text or json", str, "KISI_LOG_FORMAT"),
+    Option("serve_host", "serve: address the web viewer listens on (loopback by default)", str, "KISI_SERVE_HOST"),
+    Option("serve_port", "serve: TCP port of the web viewer (0 = any free port)", int, "KISI_SERVE_PORT"),
+    Option("public_url", "the viewer's public base URL, for citations and the feed written after each run",
+           str, "KISI_PUBLIC_URL"),
+    Option("webhook", "URL to POST a JSON summary to after each run that changed something ('' = none)",
+           str, "KISI_WEBHOOK"),
+    Option("webhook_retries", "webhook: attempts after the first failed one (with exponential backoff)", int,
+           "KISI_WEBHOOK_RETRIES"),
 )
 _OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 

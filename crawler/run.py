@@ -40,6 +40,9 @@ def summarize(report: RunReport, stats: dict[str, Any]) -> dict[str, Any]:
     counts = {key: int(report.counts.get(key, 0)) for key in DECIDED}
     counts.update({key: int(stats.get(stat, 0)) for key, stat in STORED.items()})
     counts["requests"] = int(stats.get("downloader/request_count", 0))
+    # Responses by HTTP status (http_200, http_304, …), for monitoring (/metrics).
+    counts.update({f"http_{key.rsplit('/', 1)[1]}": int(value) for key, value in stats.items()
+                   if key.startswith("downloader/response_status_count/")})
     data = report.to_json()
     return {
         "counts": counts,

@@ -14,6 +14,7 @@ from storage import Archive
 from .cli_common import archive_options, clip, emit_json, json_option, resolve_config
 
 KISI_HOST = "kisi.kz"
+WEBHOOK_DRAIN_SECONDS = 60
 
 
 @click.command()
@@ -49,6 +50,13 @@ def crawl(archive_dir: Path | None, config_file: Path | None, site: str | None, 
                             download_delay=download_delay, full=full or None)
     result = locked_crawl(config, wait=wait, wait_timeout=wait_timeout, progress=sys.stderr.isatty() and not as_json)
     report_run(config, result.record, as_json)
+    if config.webhook:
+        from .webhook import SENDER
+
+        # The crawl is over; give a queued webhook delivery its retries before exiting.
+        if not SENDER.drain(WEBHOOK_DRAIN_SECONDS):
+            click.echo(f"warning: the webhook to {config.webhook} was not delivered within "
+                       f"{WEBHOOK_DRAIN_SECONDS} s; giving up", err=True)
     sys.exit(result.exit_code)
 
 
@@ -75,19 +83,44 @@ def report_run(config: Config, record: Any, as_json: bool) -> None:
         click.echo(f"error: {record.reason} (log: {record.log_path})", err=True)
 
 
+# What `demo --serve` does to the fixture site between crawls, as an editor would: a
+# corrected title and text, a new tag, a changed slug (WordPress keeps the old URL as a
+# redirect), then a post moved to the trash (removed once two runs confirm it).
+EDITED_POST, RENAMED_POST, TRASHED_POST = 2357, 2368, 2304
+
+
+def demo_edits(state: Any) -> None:
+    post = state.post(EDITED_POST)
+    state.edit(EDITED_POST, title="A seminar on the digital transformation of public administration was held at KazISS",
+               content_html=post.content_html.replace("seminar", "workshop", 1)
+               + "<p>The presentations are available on request from the press service.</p>",
+               tags=[*post.tags, "e-government"])
+    state.rename(RENAMED_POST, "experts-on-political-transformation-in-kazakhstan")
+
+
 @click.command()
 @click.option("--archive", "archive_dir", type=click.Path(path_type=Path), default=None,
               help="Keep the demo archive here (default: a temporary directory, deleted afterwards).")
-def demo(archive_dir: Path | None) -> None:
+@click.option("--serve", is_flag=True,
+              help="Then edit, rename and remove posts on the fixture site, crawl again, and serve the web viewer "
+                   "on the result until Ctrl-C.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="With --serve: the viewer's port on 127.0.0.1 (0 = any free port).")
+def demo(archive_dir: Path | None, serve: bool, port: int) -> None:
     """See the whole loop offline: serve the bundled fixture site on 127.0.0.1, crawl it, list it.
 
+    With --serve, the fixture site then changes as an edited site does (a corrected post,
+    a renamed one, a removed one), is crawled again, and the web viewer shows the result
+    on http://127.0.0.1:8000/ until Ctrl-C.
+
     \b
-    Example:
+    Examples:
       kisi-archive demo --archive /tmp/demo-archive && kisi-archive list --archive /tmp/demo-archive
+      kisi-archive demo --serve
     """
     import tempfile
 
-    from .demo_site import SiteProcess, default_state
+    from .demo_site import SiteProcess, SiteState, default_state
     from .demo_site.state import encode_slug
     from .runs import run_crawl
 
@@ -106,17 +139,41 @@ def demo(archive_dir: Path | None) -> None:
             # Two sections, as a config file would declare them: English and Russian events.
             config = replace(load_config(flags={"archive_dir": target, "download_delay": 0.0}),
                              sections=(Section(f"{site.url}/en/", "events", "en"),
-                                       Section(f"{site.url}/", encode_slug(ru_events.slug), "ru")))
+                                       Section(f"{site.url}/", encode_slug(ru_events.slug), "ru")),
+                             serve_port=port)
             result = run_crawl(config, trigger="demo", progress=sys.stderr.isatty())
+            if serve and result.ok:
+                result = _demo_history(config, state_path, SiteState, run_crawl)
         report_run(config, result.record, False)
         click.echo("")
         with Archive.open(target) as archive:
             for d in archive.list_documents():
                 click.echo(f"{d.doc_id:<24} {d.language or '-':<3} {(d.date_published or '')[:10]:<10} "
                            f"v{d.versions}  {clip(d.title or '', 70)}")
+        if serve and result.ok:
+            from .cli_serve import start_viewer
+
+            server = start_viewer(config)
+            click.echo(f"\nThe web viewer of the demo archive: {server.url} (Ctrl-C to stop)", err=True)
+            server.run()
         if archive_dir is None:
             click.echo("(demo archive deleted; pass --archive DIR to keep it)", err=True)
     sys.exit(result.exit_code)
+
+
+def _demo_history(config: Config, state_path: Path, site_state: Any, run_crawl: Any) -> Any:
+    """Edit, rename and remove posts on the fixture site, crawling after each step."""
+    click.echo("Editing a post and renaming another on the fixture site; crawling again", err=True)
+    with site_state.modify(state_path) as state:
+        demo_edits(state)
+    result = run_crawl(config, trigger="demo")
+    click.echo("Moving a post to the trash; two runs confirm its removal", err=True)
+    with site_state.modify(state_path) as state:
+        state.trash(TRASHED_POST)
+    for full in (True, False):
+        if result.ok:
+            result = run_crawl(replace(config, full=full), trigger="demo")
+    return result
 
 
 COMMANDS = [crawl, demo]

@@ -12,6 +12,7 @@ from crawler import exit_codes
 from crawler.config import Config
 
 from .cli_common import archive_options, clip, emit_json, json_option, open_archive, resolve_config
+from .cli_serve import serve_options
 from .ledger import Ledger, RunRecord, read_daemon_state
 from .lock import CRAWL_LOCK, DAEMON_LOCK, LockBusy, LockWaitCancelled, is_held, pid_alive, read_holder
 from .runs import RunResult
@@ -93,10 +94,15 @@ def locked_crawl(config: Config, *, wait: bool, wait_timeout: str | None, progre
 @click.option("--delay", "download_delay", type=float, help="Seconds between requests (default 1.0).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), help="Log lines as text or JSON (default text) "
               "[env KISI_LOG_FORMAT].")
+@click.option("--webhook", metavar="URL", help="POST a JSON summary to URL after each run that changed something "
+              "[env KISI_WEBHOOK].")
+@click.option("--serve", is_flag=True, help="Also serve the read-only web viewer (see `serve`), in this process.")
+@serve_options
 def daemon(archive_dir: Path | None, config_file: Path | None, every: str | None, cron: str | None,
            timezone: str | None, jitter_seconds: int | None, run_now: bool | None, time_limit: str | None,
            site: str | None, category: str | None, contact: str | None, download_delay: float | None,
-           log_format: str | None) -> None:
+           log_format: str | None, webhook: str | None, serve: bool, host: str | None, port: int | None,
+           public_url: str | None) -> None:
     """Crawl on a schedule, in the foreground, until SIGTERM or Ctrl-C.
 
     Each crawl runs in a child process under the archive's crawl lock (a one-off `crawl`
@@ -112,6 +118,7 @@ def daemon(archive_dir: Path | None, config_file: Path | None, every: str | None
       kisi-archive daemon --every 6h --run-now
       kisi-archive daemon --cron '0 3 * * *' --timezone Asia/Almaty --archive /var/lib/kisi-archive
       kisi-archive daemon --every 6h --log-format json 2>> /var/log/kisi-archive.jsonl
+      kisi-archive daemon --every 6h --serve --port 8000 --webhook https://hooks.example.org/kisi
     """
     from .daemon import Daemon, ScheduleError, schedule_from_config, setup_logging
 
@@ -119,14 +126,24 @@ def daemon(archive_dir: Path | None, config_file: Path | None, every: str | None
     config = resolve_config(config_file, archive_dir=archive_dir, site=site, category=category, contact=contact,
                             download_delay=download_delay, every=every, cron=cron, timezone=timezone,
                             jitter_seconds=jitter_seconds, run_now=run_now, crawl_time_limit=limit,
-                            log_format=log_format)
+                            log_format=log_format, webhook=webhook, serve_host=host, serve_port=port,
+                            public_url=public_url)
     try:
         schedule = schedule_from_config(config)
     except ScheduleError as exc:
         raise click.UsageError(str(exc)) from None
     setup_logging(config.log_format)
+    viewer = None
+    if serve:
+        from storage import Archive
+
+        from .cli_serve import start_viewer
+
+        with Archive.open(config.archive_dir, create=True) as archive:
+            archive.conn  # the daemon writes this archive: it may build the index the viewer reads
+        viewer = start_viewer(config)
     try:
-        code = Daemon(config, schedule).run()
+        code = Daemon(config, schedule, viewer=viewer).run()
     except LockBusy as busy:
         who = busy.holder.describe() if busy.holder else "another process"
         click.echo(f"error: another daemon is already running on {config.archive_dir.resolve()}: {who} "

@@ -324,8 +324,13 @@ class Daemon:
     """
 
     def __init__(self, config: Config, schedule: Schedule, *, time_limit: float | None = None,
-                 now: Callable[[], datetime] = utc_now) -> None:
+                 now: Callable[[], datetime] = utc_now, viewer: Any = None) -> None:
         self.config = config
+        # The web viewer (scheduler.web.server.ViewerServer), bound already, or None. It runs
+        # in a thread of this process rather than a child: the daemon is idle between
+        # crawls (each crawl is its own child process), the viewer only reads, and one
+        # process keeps one set of signal handlers, one log and nothing to orphan.
+        self.viewer = viewer
         self.root = config.archive_dir.resolve()
         self.schedule = schedule
         self.time_limit = time_limit
@@ -354,9 +359,18 @@ class Daemon:
             recover_abandoned(self.root, self.now)
             restore = self.stopper.install()
             try:
+                if self.viewer is not None:
+                    self.viewer.start_thread()
+                    logger.info("web viewer serving %s read-only at %s", self.root, self.viewer.url,
+                                extra={"event": "viewer-started", "url": self.viewer.url})
                 self._serve(started)
             finally:
                 restore()
+                if self.viewer is not None:
+                    self.viewer.stop()
+                from .webhook import SENDER
+
+                SENDER.drain(5.0)  # a last delivery in flight gets a moment, not the whole backoff
         finally:
             lock.release()
         logger.info("daemon stopped", extra={"event": "daemon-stopped"})

@@ -29,6 +29,7 @@ from crawler import exit_codes
 from crawler.config import Config
 from storage import Archive
 
+from . import publish
 from .ledger import Ledger, RunRecord, with_all_counts
 from .lock import ArchiveLock, Holder, LockBusy, crawl_lock, new_holder
 
@@ -214,6 +215,7 @@ def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: s
                            counts=with_all_counts(summary.get("counts", {})),
                            sources={"sources": summary.get("sources", {}), "sections": summary.get("sections", {})},
                            sweep=bool(summary.get("sweep")))
+    publish.after_run(config, record)  # the archive's Atom feed, and the webhook (never fails the run)
     seconds = (finished - started).total_seconds()
     logger.info("run %s ended: %s %s (%.0f s)%s; log %s", run_id, outcome, counts_line(record.counts), seconds,
                 f": {reason}" if reason else "", log_path,

@@ -8,7 +8,8 @@ from __future__ import annotations
 # the manifests and records it writes). Kept in the lowest layer so every layer can read it.
 __version__ = "0.1.0"
 
-from .errors import CorruptSnapshot, NotAnArchive, StorageError, UnknownDocument, UnknownVersion
+from .errors import (CorruptSnapshot, IndexNotReady, NotAnArchive, ReadOnlyArchive, StorageError, UnknownDocument,
+                     UnknownVersion)
 from .policy import VERSIONED_FIELDS, decide
 from .records import (SCHEMA_VERSION, Capture, CaptureResult, DocumentSummary, PostContent, Removal, Sighting, Snapshot,
                       VersionSummary, content_fields)
@@ -16,7 +17,7 @@ from .store import Archive, VerifyReport, document_id
 
 __all__ = [
     "__version__",
-    "Archive", "Capture", "CaptureResult", "CorruptSnapshot", "DocumentSummary", "NotAnArchive", "PostContent",
-    "Removal", "SCHEMA_VERSION", "Sighting", "Snapshot", "StorageError", "UnknownDocument", "UnknownVersion",
+    "Archive", "Capture", "CaptureResult", "CorruptSnapshot", "DocumentSummary", "IndexNotReady", "NotAnArchive", "PostContent",
+    "ReadOnlyArchive", "Removal", "SCHEMA_VERSION", "Sighting", "Snapshot", "StorageError", "UnknownDocument", "UnknownVersion",
     "VERSIONED_FIELDS", "VerifyReport", "VersionSummary", "content_fields", "decide", "document_id",
 ]

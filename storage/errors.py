@@ -20,3 +20,11 @@ class UnknownVersion(StorageError):
 
 class CorruptSnapshot(StorageError):
     """A snapshot file cannot be read or does not match its hash."""
+
+
+class IndexNotReady(StorageError):
+    """A read-only archive's index is missing or of another schema (`reindex` rebuilds it)."""
+
+
+class ReadOnlyArchive(StorageError):
+    """A write was asked of an archive opened read-only."""

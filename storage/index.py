@@ -17,7 +17,9 @@ from .records import DocumentSummary
 
 # Bump when the tables change: an index with another number is rebuilt from the files.
 # 2: versions gain language, dates, author, categories, tags, text_id; categories; fulltext (FTS5).
-INDEX_SCHEMA = 2
+# 3: indexes versions_fetched, versions_kind (newest changes first, of any or one kind),
+#    documents_totals (per-language totals); versions_text and documents_latest covering search.
+INDEX_SCHEMA = 3
 
 # The full-text tokenizer. unicode61 folds case for Latin and Cyrillic (Kazakh letters
 # included) and keeps ә ғ қ ң ө ұ ү һ і, ё and й distinct letters (its diacritic table
@@ -98,7 +100,15 @@ CREATE INDEX IF NOT EXISTS documents_last_seen ON documents(last_seen);
 CREATE INDEX IF NOT EXISTS documents_versions ON documents(versions);
 CREATE INDEX IF NOT EXISTS documents_status ON documents(status);
 CREATE INDEX IF NOT EXISTS categories_key ON categories(key);
-CREATE INDEX IF NOT EXISTS versions_text ON versions(text_id);
+-- Covering: a search joins every match to its version and that version's document from
+-- these two indexes alone, without reading the rows (a third faster on common words).
+CREATE INDEX IF NOT EXISTS versions_text ON versions(text_id, doc_id, version);
+CREATE INDEX IF NOT EXISTS documents_latest ON documents(doc_id, versions);
+-- The newest versions first (the feed of changes, "changed since"), without sorting them all.
+CREATE INDEX IF NOT EXISTS versions_fetched ON versions(fetched_at);
+CREATE INDEX IF NOT EXISTS versions_kind ON versions(kind, fetched_at);
+-- Per-language documents, versions and removals from the index alone (facets, /metrics).
+CREATE INDEX IF NOT EXISTS documents_totals ON documents(language, status, versions);
 """
 SCHEMA = TABLES + INDEXES
 

@@ -9,6 +9,7 @@
         captures.jsonl             append-only log: one line per capture of this document
         .lock                      empty; locked (flock) while a writer records a capture
       state/<name>.json            the crawler's working notes between runs (its memory, validators)
+      feeds/changes.atom           Atom feed of the latest changes, rewritten after every run
       runs/<run_id>/               run ledger: run.json, summary.json, config.json, crawl.log, console.log
       crawl.lock                   flock held by the one crawl writing the archive (holder as JSON)
       daemon.lock, daemon.json     held by the daemon; its pid, schedule and next run
@@ -28,6 +29,7 @@ RUNS = "runs"
 CRAWL_LOCK = "crawl.lock"
 DAEMON_LOCK = "daemon.lock"
 DAEMON_STATE = "daemon.json"
+FEEDS = "feeds"
 _VERSION_FILE = re.compile(r"^v(\d{4,})\.json$")
 
 
@@ -76,6 +78,9 @@ class Layout:
     @property
     def daemon_state(self) -> Path:
         return self.root / DAEMON_STATE
+
+    def feed(self, name: str) -> Path:
+        return self.root / FEEDS / name
 
     def captures(self, doc_id: str) -> Path:
         return self.document_dir(doc_id) / CAPTURES

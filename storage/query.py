@@ -131,6 +131,7 @@ SORT_KEYS: dict[str, str] = {
     "versions": "d.versions",
     "id": "d.doc_id",
 }
+NOT_NULL_SORTS = frozenset({"versions", "id"})  # columns declared NOT NULL in documents
 SORT_CHOICES: tuple[str, ...] = tuple(name for key in SORT_KEYS for name in (key, f"-{key}"))
 DEFAULT_SORT = "-published"
 
@@ -143,6 +144,10 @@ def order_by(sort: str) -> str:
     expr = SORT_KEYS[key]
     column = expr.split()[0]
     direction = "DESC" if descending else "ASC"
+    if key in NOT_NULL_SORTS:
+        # No "IS NULL" term: it would keep SQLite from walking the column's index in order
+        # (sorting every row instead: 37 ms against 2 ms for a page of 20,000 documents).
+        return f"{expr} {direction}, d.doc_id"
     return f"{column} IS NULL, {expr} {direction}, d.doc_id"
 
 
@@ -180,6 +185,29 @@ def text_lengths(conn: sqlite3.Connection) -> dict[str, int]:
         "SELECT v.doc_id, length(f.text) FROM documents d JOIN versions v ON v.doc_id = d.doc_id "
         "AND v.version = d.versions JOIN fulltext f ON f.rowid = v.text_id")
     return {row[0]: int(row[1] or 0) for row in rows}
+
+
+def get_documents(conn: sqlite3.Connection, doc_ids: list[str] | tuple[str, ...] | set[str]) -> dict[str, DocumentSummary]:
+    """The listing rows of these documents, by doc_id (unknown ids are left out)."""
+    ids = sorted(set(doc_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(f"SELECT * FROM documents WHERE doc_id IN ({', '.join('?' * len(ids))})", ids)
+    return {row["doc_id"]: idx.document_summary(row) for row in rows}
+
+
+def by_language(conn: sqlite3.Connection, filters: Filters = Filters()) -> list[dict[str, Any]]:
+    """Documents, versions and removed documents per language (None = unknown), most documents
+    first: the language facet of a listing (pass the filters without their languages) and
+    the archive's totals for monitoring."""
+    where, params = filters.sql()
+    rows = conn.execute(
+        "SELECT d.language AS language, COUNT(*) AS documents, SUM(d.versions) AS versions, "
+        f"SUM(d.status = 'removed') AS removed FROM documents d WHERE {where} "
+        "GROUP BY d.language ORDER BY documents DESC, d.language",
+        params,
+    ).fetchall()
+    return [dict(row) for row in rows]
 
 
 # -- search ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from . import index as idx
-from .errors import CorruptSnapshot, NotAnArchive, UnknownDocument
+from .errors import CorruptSnapshot, IndexNotReady, NotAnArchive, ReadOnlyArchive, UnknownDocument
 from .files import (TEMP_PREFIX, AlreadyExists, append_line, document_lock, dump_json, file_lock, gzip_bytes, read_lines,
                     replace_atomically, write_once)
 from .layout import Layout
@@ -74,17 +74,29 @@ class _DocFiles:
 
 
 class Archive:
-    """An archive directory. Open with `Archive.open(path)` (or `create=True` to make one)."""
+    """An archive directory. Open with `Archive.open(path)` (or `create=True` to make one,
+    or `readonly=True` to only read it, e.g. in the web viewer)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, readonly: bool = False) -> None:
         self.root = Path(root)
         self.layout = Layout(self.root)
+        self.readonly = readonly
         self._conn: sqlite3.Connection | None = None
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
-    def open(cls, root: str | os.PathLike[str], *, create: bool = False) -> Archive:
-        archive = cls(Path(root))
+    def open(cls, root: str | os.PathLike[str], *, create: bool = False, readonly: bool = False) -> Archive:
+        """Open an archive directory.
+
+        `readonly=True` never writes anything: the index is opened with SQLite's
+        `mode=ro`, never built or locked (IndexNotReady when it is missing or of another
+        schema), and every method that would write raises ReadOnlyArchive. Such an
+        archive keeps working while a crawl writes: the index is in WAL mode, and each
+        query outside a transaction sees the rows committed before it.
+        """
+        if create and readonly:
+            raise ValueError("an archive cannot be created read-only")
+        archive = cls(Path(root), readonly=readonly)
         marker = archive.layout.marker
         if not marker.exists():
             if not create:
@@ -130,7 +142,10 @@ class Archive:
 
     @property
     def conn(self) -> sqlite3.Connection:
-        """The index connection; builds or rebuilds the index when missing or outdated."""
+        """The index connection; builds or rebuilds the index when missing or outdated
+        (read-only: raises IndexNotReady instead)."""
+        if self._conn is None and self.readonly:
+            self._conn = self._connect_readonly()
         if self._conn is None:
             if not self._index_current():
                 # One process builds; the others wait for it and then use its index. The
@@ -141,6 +156,25 @@ class Archive:
                         self._rebuild_index()
             self._conn = idx.connect(self.layout.index)
         return self._conn
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        path = self.layout.index
+        if not path.exists():
+            raise IndexNotReady(f"{path}: no index yet; run `kisi-archive reindex` (or a crawl) first")
+        try:
+            conn = idx.connect(path, readonly=True)
+        except sqlite3.Error as exc:
+            raise IndexNotReady(f"{path}: cannot be opened ({exc}); run `kisi-archive reindex`") from None
+        schema = idx.schema_of(conn)
+        if schema != idx.INDEX_SCHEMA:
+            conn.close()
+            raise IndexNotReady(f"{path}: index schema {schema}, this kisi-archive reads schema {idx.INDEX_SCHEMA}; "
+                                "run `kisi-archive reindex`")
+        return conn
+
+    def _writable(self) -> None:
+        if self.readonly:
+            raise ReadOnlyArchive(f"{self.root}: opened read-only")
 
     def _index_current(self) -> bool:
         if not self.layout.index.exists():
@@ -200,6 +234,7 @@ class Archive:
 
         Example: ``Archive.open("archive", create=True).record_capture(capture)``
         """
+        self._writable()
         doc_id = self._identify(capture)
         self.layout.document_dir(doc_id).mkdir(parents=True, exist_ok=True)
         return self._commit(doc_id, lambda latest: commit_capture(doc_id, latest, capture))
@@ -224,6 +259,7 @@ class Archive:
         """The one write path: under the document's lock, decide against the latest stored
         snapshot (storage.policy), then write the version (raw body, then the snapshot: the
         commit point), the capture line and the index rows, in that order."""
+        self._writable()
         folder = self.layout.document_dir(doc_id)
         if not folder.is_dir():
             raise UnknownDocument(f"no document {doc_id!r}")
@@ -303,6 +339,7 @@ class Archive:
 
     def reindex(self) -> int:
         """Rebuild the SQLite index from the snapshot files; returns the number of documents."""
+        self._writable()
         self.close()
         with file_lock(self.root / INDEX_LOCK):
             return self._rebuild_index()
@@ -323,6 +360,7 @@ class Archive:
             return {}
 
     def save_state(self, name: str, data: dict[str, Any]) -> None:
+        self._writable()
         self.layout.state(name).parent.mkdir(parents=True, exist_ok=True)
         replace_atomically(self.layout.state(name), dump_json(data))
 
@@ -406,6 +444,7 @@ class Archive:
         An index that lags behind the files (a crash between the two writes) is caught up
         and reported under `repaired`; any contradiction is an error.
         """
+        self._writable()
         report = VerifyReport()
         disk: dict[str, _DocFiles] = {}
         for doc_id in self.layout.document_ids():

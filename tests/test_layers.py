@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "crawler": {"storage", "scrapy", "twisted", "trafilatura", "lxml", "w3lib", "parsel", "itemadapter"},
     # Orchestration and the CLI; crawls run in a child process, so no Scrapy or Twisted here.
     "scheduler": {"storage", "crawler", "apscheduler", "click", "starlette", "jinja2", "uvicorn",
-                  "prometheus_client"},
+                  "prometheus_client", "markupsafe"},
     # The fixture WordPress site is a stand-alone program: the standard library only.
     "scheduler.demo_site": set(),
 }
