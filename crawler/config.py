@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -20,21 +20,30 @@ PROJECT_URL = "https://github.com/kisi-archive/kisi-archive"
 
 @dataclass(frozen=True)
 class Section:
-    """One category to archive: a listing at `url`/category/`category`/ and its feed."""
+    """One category of one language site: its listing (`url`/category/`category`/ unless
+    `listing` names it) and that listing's feed."""
 
-    url: str  # base URL of the (language) site, e.g. https://kisi.kz/en/
-    category: str  # category slug, e.g. events
-    language: str | None = None  # expected language, when the site does not say
+    url: str  # root of the (language) site, e.g. https://kisi.kz/en/
+    category: str  # category slug, as in its URL (a Cyrillic one raw or percent-encoded)
+    language: str | None = None  # the section's language, when known
+    listing: str | None = None  # the first listing page, when discovery found it (e.g. ?lang=en)
+
+    @property
+    def listing_url(self) -> str:
+        from .structure import listing_url
+
+        return self.listing or listing_url(self.url, self.category)
 
     @property
     def label(self) -> str:
-        return f"{self.url.rstrip('/')}/category/{self.category}/"
+        return self.listing_url
 
 
-# The built-in profile: kisi.kz's English Events category. Russian and Kazakh event posts
-# are reached from it through their hreflang translation links; Russian- or Kazakh-only
-# categories can be added as further sections in a config file.
-KISI_SECTIONS: tuple[Section, ...] = (Section("https://kisi.kz/en/", "events", "en"),)
+# The built-in profile: kisi.kz's Events, in every language the site has. Only the English
+# category is known from here (https://kisi.kz/en/category/events/); the crawler finds its
+# Russian and Kazakh siblings on the site itself (crawler/explorer.py).
+KISI_SITE = "https://kisi.kz/en/"
+KISI_CATEGORY = "events"
 
 
 def _bool(value: str) -> bool:
@@ -57,7 +66,10 @@ class Option:
 @dataclass(frozen=True)
 class Config:
     archive_dir: Path = Path("archive")
-    sections: tuple[Section, ...] = KISI_SECTIONS
+    site: str = KISI_SITE  # where discovery starts: a language root of the site
+    category: str = KISI_CATEGORY  # the category to archive, by its slug in that language
+    discover: bool = True  # find the category's siblings in the site's other languages
+    sections: tuple[Section, ...] = ()  # pinned (config file): crawled as given, besides discovery
     contact: str = PROJECT_URL
     concurrency: int = 2
     download_delay: float = 1.0
@@ -106,13 +118,10 @@ class Config:
         values["sections"] = tuple(Section(**s) for s in values["sections"])
         return cls(**values)
 
-    def with_site(self, site: str | None, category: str | None) -> Config:
-        """Point the crawl at one WordPress site and category (the --site/--category flags)."""
-        if not site and not category:
-            return self
-        base = site or self.sections[0].url
-        slug = category or "events"
-        return replace(self, sections=(Section(base if base.endswith("/") else base + "/", slug),))
+    @property
+    def seed(self) -> Section:
+        """The category discovery starts from (`site` and `category`)."""
+        return Section(self.site if self.site.endswith("/") or "?" in self.site else self.site + "/", self.category)
 
     @property
     def user_agent(self) -> str:
@@ -121,6 +130,11 @@ class Config:
 
 OPTIONS: tuple[Option, ...] = (
     Option("archive_dir", "archive directory", Path, "KISI_ARCHIVE_DIR"),
+    Option("site", "a language root of the WordPress site to archive (discovery starts there)", str, "KISI_SITE"),
+    Option("category", "the category to archive, by its slug on `site`; its other languages are found", str,
+           "KISI_CATEGORY"),
+    Option("discover", "find the category in every language of the site (false: only `site` and `sections`)",
+           _bool, "KISI_DISCOVER"),
     Option("contact", "contact URL or e-mail sent in the User-Agent", str, "KISI_CONTACT"),
     Option("concurrency", "concurrent requests to the site (at most 2 is polite)", int, "KISI_CONCURRENCY"),
     Option("download_delay", "seconds between requests to the site", float, "KISI_DOWNLOAD_DELAY"),
@@ -210,24 +224,20 @@ def load_config(
 ) -> Config:
     """Resolve the configuration: defaults < file < environment < flags (None flags are ignored)."""
     env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
     file_path = config_file or env.get(CONFIG_ENV)
-    if file_path:
-        values.update(read_file(Path(file_path)))
+    from_file = read_file(Path(file_path)) if file_path else {}
+    if from_file.get("sections") and "site" not in from_file:
+        # A file that pins sections and names no site starts discovery from the first one.
+        from_file.setdefault("site", from_file["sections"][0].url)
+        from_file.setdefault("category", from_file["sections"][0].category)
+    values: dict[str, Any] = dict(from_file)
     for option in OPTIONS:
         if option.env and env.get(option.env) not in (None, ""):
             values[option.name] = _coerce(option.name, env[option.env], f"${option.env}")
-    site = category = None
     for key, value in (flags or {}).items():
-        if value is None:
-            continue
-        if key == "site":
-            site = value
-        elif key == "category":
-            category = value
-        else:
+        if value is not None:
             values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
-    site = site or env.get("KISI_SITE") or None
-    category = category or env.get("KISI_CATEGORY") or None
-    config = Config(**values)
-    return config.with_site(site, category)
+    if values.get("sections") and (values.get("site"), values.get("category")) != (from_file.get("site"),
+                                                                                    from_file.get("category")):
+        values["sections"] = ()  # pointed at another site or category: the file's pins were for its own
+    return Config(**values)

@@ -12,6 +12,17 @@ from .session import session_of
 
 logger = logging.getLogger(__name__)
 
+LANGUAGE_STATS = "kisi/lang/"  # kisi/lang/<code>/<outcome>: the run's counts per language
+
+
+def language_of(item: Any, doc_id: str) -> str:
+    """A record's language: the capture's own, else the one in its document id (site-lang-id)."""
+    language = getattr(item, "language", None)
+    if language:
+        return str(language)
+    parts = doc_id.rsplit("-", 2)
+    return parts[1] if len(parts) == 3 else "und"
+
 
 class ArchivePipeline:
     def __init__(self, archive: Archive, stats: Any, crawler: Any = None) -> None:
@@ -38,6 +49,7 @@ class ArchivePipeline:
             return item
         outcome = "not-modified" if isinstance(item, Sighting) else result.outcome
         self.stats.inc_value(f"kisi/{outcome}")
+        self.stats.inc_value(f"{LANGUAGE_STATS}{language_of(item, result.doc_id)}/{outcome}")
         log = logger.warning if outcome == "removed" else logger.info
         log("%s %s v%d %s", outcome, result.doc_id, result.version, ",".join(result.changed_fields))
         return item

@@ -21,6 +21,7 @@ from twisted.internet import task
 
 from crawler import exit_codes
 from crawler.config import Config
+from crawler.pipelines import LANGUAGE_STATS
 from crawler.report import RunReport
 from crawler.scrapy_settings import build
 from crawler.spiders.events import EventsSpider
@@ -46,12 +47,27 @@ def summarize(report: RunReport, stats: dict[str, Any]) -> dict[str, Any]:
     data = report.to_json()
     return {
         "counts": counts,
+        "languages": by_language(stats),
         "sources": data["sources"],
         "sections": data["sections"],
         "sweep": report.sweep,
+        "structures": data["structures"],
+        "warnings": data["warnings"],
         "finish_reason": stats.get("finish_reason"),
         "archive_error": stats.get("kisi/archive_error"),
     }
+
+
+def by_language(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The archive's outcomes of this run per language: {"ru": {"new_documents": 12, …}, …}."""
+    names = {stat.removeprefix("kisi/"): key for key, stat in STORED.items()}
+    found: dict[str, dict[str, int]] = {}
+    for key, value in stats.items():
+        if key.startswith(LANGUAGE_STATS):
+            language, outcome = key[len(LANGUAGE_STATS):].split("/", 1)
+            counts = found.setdefault(language, {name: 0 for name in STORED})
+            counts[names.get(outcome, outcome)] = int(value)
+    return dict(sorted(found.items()))
 
 
 def ending(report: RunReport, stats: dict[str, Any]) -> tuple[str, str | None, int]:

@@ -41,8 +41,7 @@ class CrawlSession:
         self.memory = CrawlMemory.from_json(saved)
         self.validators = Validators(self.archive.load_state(VALIDATORS_STATE) or validators_of_v1(saved))
         self.known = load_known(self.archive)
-        self.frontier = Frontier(config.sections, self.memory, self.known, Options.from_config(config, run_id),
-                                 self.now)
+        self.frontier = Frontier(self.memory, self.known, Options.from_config(config, run_id), self.now)
         logger.info("archive holds %d documents; this run %s", len(self.known),
                     "sweeps every source (removal check)" if self.frontier.sweep else "is incremental")
 

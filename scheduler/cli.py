@@ -16,7 +16,7 @@ from crawler import exit_codes
 from crawler.config import ConfigError
 from storage import StorageError
 
-from . import __version__, cli_crawl, cli_daemon, cli_inspect, cli_serve
+from . import __version__, cli_crawl, cli_daemon, cli_inspect, cli_probe, cli_serve
 
 logger = logging.getLogger("kisi_archive")
 
@@ -62,7 +62,8 @@ def cli(verbose: bool) -> None:
     setup_logging(verbose)
 
 
-for _command in (*cli_crawl.COMMANDS, *cli_inspect.COMMANDS, *cli_daemon.COMMANDS, *cli_serve.COMMANDS):
+for _command in (*cli_crawl.COMMANDS, *cli_probe.COMMANDS, *cli_inspect.COMMANDS, *cli_daemon.COMMANDS,
+                 *cli_serve.COMMANDS):
     cli.add_command(_command)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from crawler.config import Config, Section, load_config
+from crawler.config import Config, load_config
 from storage import Archive
 
 from .cli_common import archive_options, clip, emit_json, json_option, resolve_config
@@ -70,13 +70,20 @@ def report_run(config: Config, record: Any, as_json: bool) -> None:
                            ("new documents", "new_documents"), ("new versions", "new_versions"),
                            ("unchanged", "unchanged"), ("errors", "errors")):
             click.echo(f"  {label:<17}{counts.get(key, 0):>6}")
-        sources = (record.sources or {}).get("sources") or {}
+        details = record.sources or {}
+        for language, by in sorted((details.get("languages") or {}).items()):
+            click.echo(f"  {language:<3} new {by.get('new_documents', 0)}, changed {by.get('new_versions', 0)}, "
+                       f"unchanged {by.get('unchanged', 0)}, removed {by.get('removed', 0)}")
+        sources = details.get("sources") or {}
         if sources:
-            click.echo("  sources          " + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))
+            click.echo("  sources          " + ", ".join(f"{k} {v.get('status', v) if isinstance(v, dict) else v}"
+                                                      for k, v in sorted(sources.items())))
+        for warning in details.get("warnings") or []:
+            click.echo(f"warning: {warning}", err=True)
         click.echo(f"Archive: {config.archive_dir}   Log: {record.log_path}")
     if record.outcome == "completed":
         return
-    if record.reason and "unreachable" in record.reason and any(KISI_HOST in s.url for s in config.sections):
+    if record.reason and "unreachable" in record.reason and any(KISI_HOST in s.url for s in (config.seed, *config.sections)):
         click.echo("error: kisi.kz cannot be reached from this machine; run `kisi-archive demo` to see the "
                    f"whole loop offline on a bundled fixture site (log: {record.log_path})", err=True)
     else:
@@ -121,26 +128,18 @@ def demo(archive_dir: Path | None, serve: bool, port: int) -> None:
     import tempfile
 
     from .demo_site import SiteProcess, SiteState, default_state
-    from .demo_site.state import encode_slug
     from .runs import run_crawl
 
     with tempfile.TemporaryDirectory(prefix="kisi-demo-") as tmp:
         target = archive_dir or Path(tmp) / "archive"
         state_path, log_path = Path(tmp) / "site.json", Path(tmp) / "requests.log"
-        state = default_state()
-        state.save(state_path)
-        # The fixture's Russian events slug is Cyrillic (события); until the crawler discovers
-        # each language's category itself, the demo names it as its URLs carry it, from the
-        # fixture's ground truth.
-        ru_events = state.events_category("ru")
-        assert ru_events is not None
+        default_state().save(state_path)
         with SiteProcess(state_path, log_path) as site:
             click.echo(f"Fixture site serving at {site.url}; crawling it into {target}", err=True)
-            # Two sections, as a config file would declare them: English and Russian events.
+            # As the built-in profile does for kisi.kz: the English Events category, and the
+            # crawler finds its Russian and Kazakh siblings on the site.
             config = replace(load_config(flags={"archive_dir": target, "download_delay": 0.0}),
-                             sections=(Section(f"{site.url}/en/", "events", "en"),
-                                       Section(f"{site.url}/", encode_slug(ru_events.slug), "ru")),
-                             serve_port=port)
+                             site=f"{site.url}/en/", category="events", sections=(), serve_port=port)
             result = run_crawl(config, trigger="demo", progress=sys.stderr.isatty())
             if serve and result.ok:
                 result = _demo_history(config, state_path, SiteState, run_crawl)

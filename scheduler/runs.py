@@ -213,7 +213,7 @@ def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: s
     finished = now()
     record = ledger.finish(record, finished_at=iso(finished), outcome=outcome, reason=reason,
                            counts=with_all_counts(summary.get("counts", {})),
-                           sources={"sources": summary.get("sources", {}), "sections": summary.get("sections", {})},
+                           sources=run_details(summary),
                            sweep=bool(summary.get("sweep")))
     publish.after_run(config, record)  # the archive's Atom feed, and the webhook (never fails the run)
     seconds = (finished - started).total_seconds()
@@ -300,7 +300,7 @@ def recover_run(ledger: Ledger, stale: Holder, now: Callable[[], datetime] = utc
                    extra={"event": "run-recovered", "run_id": stale.run_id, "outcome": outcome})
     return ledger.finish(record, finished_at=finished_at, outcome=outcome, reason=reason,
                          counts=with_all_counts(summary.get("counts", {})),
-                         sources={"sources": summary.get("sources", {}), "sections": summary.get("sections", {})},
+                         sources=run_details(summary),
                          sweep=bool(summary.get("sweep")))
 
 
@@ -340,6 +340,12 @@ def _outcome(code: int, summary: dict[str, Any], timed_out: bool, limit: float,
     if code < 0:
         return "failed", f"crawl process killed by signal {-code}"
     return "failed", f"crawl process exited with code {code} and no summary (see its log)"
+
+
+def run_details(summary: dict[str, Any]) -> dict[str, Any]:
+    """What a run record keeps of the crawl's summary beside its counts."""
+    return {key: summary.get(key, default) for key, default in (
+        ("sources", {}), ("sections", {}), ("languages", {}), ("structures", {}), ("warnings", []))}
 
 
 def _read_summary(path: Path) -> dict[str, Any]:

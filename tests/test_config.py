@@ -19,12 +19,18 @@ def test_precedence_defaults_file_environment_flags(tmp_path: Path) -> None:
     assert (from_file.concurrency, from_file.timeout) == (1, 5.0)
     assert from_file.archive_dir == tmp_path / "data"  # relative to the file
     assert from_file.sections == (Section("https://example.org/", "news"),)
+    assert (from_file.site, from_file.category) == ("https://example.org/", "news")  # discovery starts there
     from_env = load_config(config_file, environ={"KISI_TIMEOUT": "7"})
     assert (from_env.concurrency, from_env.timeout) == (1, 7.0)
     from_flags = load_config(config_file, flags={"timeout": 9, "site": "https://other.org/en", "category": "events"},
                              environ={"KISI_TIMEOUT": "7"})
     assert from_flags.timeout == 9
-    assert from_flags.sections == (Section("https://other.org/en/", "events"),)
+    assert from_flags.seed == Section("https://other.org/en/", "events") and from_flags.sections == ()
+
+
+def test_the_built_in_profile_names_no_slug_but_the_english_one() -> None:
+    config = load_config(environ={})
+    assert config.seed == Section("https://kisi.kz/en/", "events") and config.discover and config.sections == ()
 
 
 def test_config_file_from_environment(tmp_path: Path) -> None:

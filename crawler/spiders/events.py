@@ -13,31 +13,18 @@ from typing import Any, AsyncIterator, Iterator
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectError, DNSLookupError, TCPTimedOutError, TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
 
 from crawler import orders
 from crawler.extract import decode_html_ex, extract_page
-from crawler.orders import Fetch, FetchFailure, Reply, Step
+from crawler.orders import Fetch, Step
 from crawler.session import CrawlSession, session_of
+from crawler.spiders.translate import ACCEPTED_STATUSES, classify, to_reply
 from storage.urls import site_key
 
-try:  # Scrapy >= 2.14 wraps connection failures in its own exceptions
-    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
-    _SCRAPY_UNREACHABLE: tuple[type[BaseException], ...] = (
-        CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError)
-except ImportError:  # pragma: no cover
-    _SCRAPY_UNREACHABLE = ()
-
 logger = logging.getLogger(__name__)
-
-UNREACHABLE = (DNSLookupError, ConnectError, TCPTimedOutError, TxTimeoutError, *_SCRAPY_UNREACHABLE)
-# Every status reaches the frontier (a 404 is evidence, a 304 a confirmation), except the
-# redirects, which Scrapy follows first.
-ACCEPTED_STATUSES = [304, *range(400, 600)]
 
 
 class EventsSpider(scrapy.Spider):
@@ -49,7 +36,8 @@ class EventsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.session = session_of(crawler)
         spider.frontier = spider.session.frontier
-        spider.allowed_domains = sorted({site_key(s.url) for s in spider.session.config.sections})
+        config = spider.session.config
+        spider.allowed_domains = sorted({site_key(s.url) for s in (config.seed, *config.sections)})
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
@@ -105,22 +93,3 @@ class EventsSpider(scrapy.Spider):
             self.session.save(memory)
         self.session.close()
         logger.info("sources: %s", self.report.source_line())
-
-
-def to_reply(response: Response) -> Reply:
-    headers = {name.decode("latin-1").lower(): ", ".join(v.decode("latin-1") for v in response.headers.getlist(name))
-               for name in response.headers}
-    return Reply(url=response.url, status=response.status, body=response.body, headers=headers,
-                 requested_url=response.meta.get("redirect_urls", [response.url])[0])
-
-
-def classify(failure: Failure) -> FetchFailure:
-    """What went wrong without an HTTP answer, in the frontier's terms."""
-    if failure.check(HttpError):
-        return FetchFailure(orders.ERROR, f"HTTP {failure.value.response.status}")
-    if failure.check(IgnoreRequest):
-        message = str(failure.value) or "request ignored"
-        return FetchFailure(orders.FORBIDDEN if "robots" in message.lower() else orders.ERROR, message)
-    if failure.check(*UNREACHABLE):
-        return FetchFailure(orders.UNREACHABLE, f"{failure.type.__name__}: {failure.getErrorMessage()}")
-    return FetchFailure(orders.ERROR, f"{failure.type.__name__}: {failure.getErrorMessage()}")
