@@ -165,6 +165,7 @@ class Frontier:
         self._suspects: dict[str, str] = {}  # doc id -> why it may be gone
         self._gone_seen: set[str] = set()  # doc ids whose URL answered 404/410 outside a removal check
         self._wants_sweep = False  # something this run saw can only be settled by a sweep
+        self._settled: set[str] = set()  # doc ids whose removal check concluded this run (pending or tombstone)
         # What the last runs' enumerations held: a post they held and this run's leave out is missing.
         self._members: dict[str, set[int]] = {}
         self._listing_members: dict[str, set[str]] = {}
@@ -264,7 +265,7 @@ class Frontier:
             site.feed_section = runs[0]
             step.fetches.append(self._fetch(o.FEED, feed_of(runs[0].section.listing_url), runs[0], conditional=True))
         for run in runs:
-            new = not self.memory.sections.get(run.label) or not run.category_id
+            new = run.label not in self.memory.sections or not self.memory.sections[run.label].listing_head
             if self._rest_usable(site) or self.options.full or self.sweep or new or site.feed_answer not in (None, "304"):
                 step.fetches.append(self._listing(run, run.section.listing_url, 1))
             else:
@@ -671,6 +672,8 @@ class Frontier:
         if page.page_kind in ("page", "archive"):
             self.report.counts["skipped_not_post"] += 1
             return Step()
+        if expected is not None and expected.post_id is not None and page.post_id not in (None, expected.post_id):
+            return self._led_elsewhere(run, order, reply, expected, page)
         known = self.known.by_post(run.site, page.post_id) or expected
         if known is None and page.post_id is None:
             known = self.known.by_url(reply.url)
@@ -765,11 +768,26 @@ class Frontier:
             return Step([self._fetch(o.SHORTLINK, shortlink, run, doc_id=doc.doc_id, url_status=reply.status)])
         return self._judge(doc, reply.url, reply.status, None, None)
 
+    def _led_elsewhere(self, run: _Section, order: Fetch, reply: Reply, doc: Known, page: ExtractedPage) -> Step:
+        """A known post's URL now serves another post: WordPress's guess for a URL whose post
+        is gone (a 301 to a post whose slug starts the same). Its shortlink says the rest."""
+        elsewhere = f"post {page.post_id} at {reply.url}"
+        logger.warning("%s (%s) now leads to %s: it will be checked for removal", order.url, doc.doc_id, elsewhere)
+        if order.purpose != o.REMOVAL_CHECK:
+            self._gone_seen.add(doc.doc_id)
+            self._suspects.setdefault(doc.doc_id, f"its URL now leads to {elsewhere}")
+            return Step()
+        shortlink = self._shortlink(doc)
+        if not shortlink:
+            return Step()
+        return Step([self._fetch(o.SHORTLINK, shortlink, run, doc_id=doc.doc_id, url_status=reply.status,
+                                 url_led_to=elsewhere)])
+
     def on_shortlink(self, run: _Section, order: Fetch, reply: Reply) -> Step:
         doc = self.known.get(order.doc_id)
         assert doc is not None and order.url_status is not None
         if reply.status in plan.GONE_STATUSES:
-            return self._judge(doc, doc.url, order.url_status, order.url, reply.status)
+            return self._judge(doc, doc.url, order.url_status, order.url, reply.status, order.url_led_to)
         if reply.status == 200:
             # The shortlink still leads to a page: the post lives at another address.
             self._confirmed(doc, None)
@@ -813,9 +831,9 @@ class Frontier:
         return tuple(sorted({source for source, _scope in coverage}))
 
     def _judge(self, doc: Known, url: str, url_status: int, shortlink: str | None,
-               shortlink_status: int | None) -> Step:
+               shortlink_status: int | None, url_led_to: str | None = None) -> Step:
         evidence = plan.Evidence(url, url_status, shortlink, shortlink_status, self._absent_from(doc),
-                                 self._now_iso())
+                                 self._now_iso(), url_led_to)
         if not evidence.sources_checked:
             # Gone by its URLs, but no complete enumeration this run: a sweep will settle it.
             self._wants_sweep = True
@@ -826,6 +844,8 @@ class Frontier:
         decision = plan.removal_decision(evidence, pending_json, self.options.run_id, self.options.removal_grace,
                                          self.now)
         history = [*(pending.evidence if pending else []), evidence.to_json()]
+        if decision.action in ("tombstone", "pending"):
+            self._settled.add(doc.doc_id)
         if decision.action == "tombstone":
             self.memory.pending_removals.pop(doc.doc_id, None)
             self.report.counts["removed"] += 1
@@ -959,9 +979,12 @@ class Frontier:
         return self.memory, self.report
 
     def _unsettled(self, run: _Section) -> list[Known]:
-        """This section's posts whose removal is still pending: they stay in the section's
-        remembered enumerations, so the next run's enumeration is evidence about them."""
-        return [doc for doc_id in self.memory.pending_removals if (doc := self.known.get(doc_id))
+        """This section's posts whose removal is still open (pending, or a check that did not
+        conclude: a 503, a timeout): they stay in the section's remembered enumerations, so
+        the next run's enumeration is evidence about them again."""
+        open_ids = set(self.memory.pending_removals) | {d for d in self._suspects if d not in self._settled
+                                                         and d not in self._answered}
+        return [doc for doc_id in sorted(open_ids) if (doc := self.known.get(doc_id)) and not doc.removed
                 and self._section_of(doc) is run]
 
     def _sweep_complete(self, run: _Section) -> bool:

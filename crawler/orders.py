@@ -45,6 +45,7 @@ class Fetch:
     signal: str | None = None  # POST: the modification time that made it worth fetching
     translation_of: str | None = None  # POST: the URL of the post whose hreflang named it
     url_status: int | None = None  # SHORTLINK: what the post's own URL answered
+    url_led_to: str | None = None  # SHORTLINK: the other post the URL now leads to
     priority: int = 0
 
 

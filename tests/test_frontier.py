@@ -549,9 +549,10 @@ KK = Section(f"{SITE}/kz/", "events-kz", "kk")
 
 
 def three_languages(**site: Any) -> CrawlMemory:
-    mem = memory(**site)
+    """Three sections an earlier run crawled (their first listing pages remembered)."""
+    mem = memory(listing_head=[1], **site)
     for section, category_id in ((RU, 3), (KK, 27)):
-        mem.sections[section.label] = SectionMemory(category_id=category_id)
+        mem.sections[section.label] = SectionMemory(category_id=category_id, listing_head=["https://kisi.kz/x"])
     return mem
 
 
@@ -626,3 +627,36 @@ def test_a_translation_in_a_language_without_a_section_brings_its_category() -> 
     assert added.section.language == "kk" and of_kind(step, o.LISTING)[0].section == added.label
     [found] = [s for s in front.memory.sites[f"{SITE}/"].structure["sections"] if s["language"] == "kk"]
     assert "a translation of" in found["evidence"][0]
+
+
+def test_a_url_that_now_leads_to_another_post_is_gone_for_its_own() -> None:
+    # WordPress's redirect_guess_404_permalink sends the URL of a trashed post to a post whose
+    # slug starts the same: the URL no longer serves this post; its shortlink (404) decides.
+    docs = [known(1), known(2)]
+    front = frontier(memory(members=[1, 2]), docs)
+
+    def answer(order: Fetch) -> Any:
+        if order.kind == o.POST and "event-2" in order.url:
+            return ok(order), page(20)  # /en/event-2/ -> 301 -> /en/event-20/
+        if order.kind == o.SHORTLINK:
+            return Reply(url=order.url, status=404)
+        return site_answers(live={1})(order)
+
+    drive(front, front.start(), answer)
+    mem, report = front.close(finished=True)
+    pending = mem.pending_removals["kisi.kz-en-2"]
+    assert pending.evidence[-1]["url_led_to"].startswith("post 20 at") and report.counts["errors"] == 0
+
+
+def test_a_check_that_did_not_conclude_keeps_the_post_in_the_enumeration() -> None:
+    docs = [known(1), known(2)]
+    front = frontier(memory(members=[1, 2]), docs)
+
+    def answer(order: Fetch) -> Any:
+        if order.kind == o.POST and "event-2" in order.url:
+            return Reply(url=order.url, status=503)
+        return site_answers(live={1})(order)
+
+    drive(front, front.start(), answer)
+    mem, _ = front.close(finished=True)
+    assert mem.sections[LABEL].members == [1, 2]  # the next run's enumeration is evidence again
