@@ -178,12 +178,20 @@ def runs(archive_dir: Path | None, config_file: Path | None, limit: int, as_json
         click.echo("No runs recorded yet: run `kisi-archive crawl` or `kisi-archive daemon`.", err=True)
         return
     click.echo(f"{'STARTED':<20} {'TRIGGER':<9} {'OUTCOME':<11} {'TIME':>6} {'FETCHED':>7} {'NEW':>5} {'CHANGED':>7} "
-               f"{'REMOVED':>7} {'ERRORS':>6}  {'RUN':<22} REASON")
+               f"{'REMOVED':>7} {'ERRORS':>6}  {'RUN':<22} {'NEW+CHANGED BY LANGUAGE':<24} REASON")
     for r in records:
         c = r.counts or {}
         click.echo(f"{_short_time(r.started_at):<20} {r.trigger:<9} {r.outcome:<11} {_run_time(r):>6} "
                    f"{c.get('fetched', 0):>7} {c.get('new_documents', 0):>5} {c.get('new_versions', 0):>7} "
-                   f"{c.get('removed', 0):>7} {c.get('errors', 0):>6}  {r.run_id:<22} {clip(r.reason or '', 60)}")
+                   f"{c.get('removed', 0):>7} {c.get('errors', 0):>6}  {r.run_id:<22} {_by_language(r):<24} "
+                   f"{clip(r.reason or '', 60)}")
+
+
+def _by_language(record: RunRecord) -> str:
+    """"en 13 ru 12 kk 8": new documents and new versions of a run, per language."""
+    languages = (record.sources or {}).get("languages") or {}
+    parts = [f"{code} {by.get('new_documents', 0) + by.get('new_versions', 0)}" for code, by in sorted(languages.items())]
+    return " ".join(parts) or "-"
 
 
 @click.command()
