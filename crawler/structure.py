@@ -160,17 +160,20 @@ class RestLanguage:
     is_default: bool = False
 
 
-def parse_pll_languages(body: bytes) -> list[RestLanguage]:
-    """Polylang's `/wp-json/pll/v1/languages`; [] when the answer is not that."""
+def _objects(body: bytes) -> list[dict[str, Any]]:
+    """The objects of a JSON array answer; [] when the answer is anything else."""
     try:
         data = json.loads(body)
     except (TypeError, ValueError):
         return []
-    if not isinstance(data, list):
-        return []
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+
+def parse_pll_languages(body: bytes) -> list[RestLanguage]:
+    """Polylang's `/wp-json/pll/v1/languages`; [] when the answer is not that."""
     languages = []
-    for item in data:
-        if not isinstance(item, dict) or not isinstance(item.get("home_url"), str):
+    for item in _objects(body):
+        if not isinstance(item.get("home_url"), str):
             continue
         code = normalize_language(item.get("locale")) or normalize_language(item.get("slug"))
         if code and item.get("active", True):
@@ -191,16 +194,8 @@ class RestCategory:
 
 def parse_rest_categories(body: bytes) -> list[RestCategory]:
     """The categories of a `/wp-json/wp/v2/categories` answer; [] when it is not one."""
-    try:
-        data = json.loads(body)
-    except (TypeError, ValueError):
-        return []
-    if not isinstance(data, list):
-        return []
     found = []
-    for item in data:
-        if not isinstance(item, dict):
-            continue
+    for item in _objects(body):
         category_id, link = item.get("id"), item.get("link")
         if isinstance(category_id, bool) or not isinstance(category_id, int) or not isinstance(link, str):
             continue

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 from typing import Callable
-from urllib.parse import urlsplit
 
 import pytest
 
 from crawler import explorer as ex
 from crawler.config import Section
+from fixture_pages import answers as fixture_answers
 from crawler.orders import FetchFailure, Reply
 from crawler.structure import (category_slug_of, is_post_sitemap, language_of_query, listing_url,
                                normalize_language, read_languages)
 from scheduler.demo_site import default_state
-from scheduler.demo_site.pages import Context
-from scheduler.demo_site.render import Request, render
 from scheduler.demo_site.seed import wpml_state
 from scheduler.demo_site.state import SiteState, encode_slug
 from scheduler.demo_site.stranger import stranger_state
@@ -30,20 +28,7 @@ NOW = "2026-12-01T00:00:00+00:00"
 
 
 def fixture(state: SiteState) -> Callable[[str], Reply]:
-    """The fixture site's answers, redirects followed, as the spider would hand them over."""
-    def answer(url: str) -> Reply:
-        first = url
-        for _hop in range(5):
-            parts = urlsplit(url)
-            response = render(state, Request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), {}),
-                              Context(root=ROOT))
-            if response.status in (301, 302) and response.header("Location"):
-                url = response.header("Location")
-                continue
-            break
-        return Reply(url=url, status=response.status, body=response.body,
-                     headers={k.lower(): v for k, v in response.headers}, requested_url=first)
-    return answer
+    return fixture_answers(state, ROOT)
 
 
 def explore(seed: Section, answer: Callable[[str], Reply | FetchFailure]) -> tuple[ex.Explorer, int]:

@@ -11,7 +11,6 @@ import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,6 +23,7 @@ from crawler.frontier import Frontier, Options
 from crawler.known import Known, KnownDocuments
 from crawler.memory import CrawlMemory, PendingRemoval, SectionMemory, SiteMemory, validators_of_v1
 from crawler.orders import Fetch, FetchFailure, Reply, Step
+from fixture_pages import answers as fixture_answers
 from storage import Capture, Removal, Sighting
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -524,26 +524,6 @@ def test_schema_1_state_is_read_and_its_validators_handed_over() -> None:
 
 
 # -- several languages ----------------------------------------------------------------------------
-def fixture_answers(state: Any) -> Any:
-    """The fixture site's answers at SITE (its own routing, redirects followed)."""
-    from scheduler.demo_site.pages import Context
-    from scheduler.demo_site.render import Request, render
-
-    def answer(target_url: str) -> Reply:
-        first_url = target_url
-        for _hop in range(5):
-            parts = urlsplit(target_url)
-            response = render(state, Request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), {}),
-                              Context(root=SITE))
-            if response.status in (301, 302) and response.header("Location"):
-                target_url = response.header("Location")
-                continue
-            break
-        return Reply(url=target_url, status=response.status, body=response.body,
-                     headers={k.lower(): v for k, v in response.headers}, requested_url=first_url)
-    return answer
-
-
 RU = Section(f"{SITE}/", "%d1%81%d0%be%d0%b1%d1%8b%d1%82%d0%b8%d1%8f", "ru")
 KK = Section(f"{SITE}/kz/", "events-kz", "kk")
 
@@ -594,7 +574,7 @@ def test_first_contact_comes_first_and_its_sections_follow() -> None:
     assert {f.kind for f in step.fetches} == {ex.HOME, ex.SEED_LISTING, ex.PLL_LANGUAGES, ex.SEED_CATEGORY}
     from scheduler.demo_site import default_state
 
-    answer = fixture_answers(default_state())
+    answer = fixture_answers(default_state(), SITE)
     records: list = []
     queue = list(step.fetches)
     kinds = []
