@@ -58,14 +58,16 @@ def new_run_id(now: datetime) -> str:
 
 
 def crawl_argv(python: str, *, config_path: Path, summary_path: Path, run_id: str, log_path: Path | None,
-               progress: bool) -> list[str]:
-    """The child process's command line."""
+               progress: bool, quiet: bool = False) -> list[str]:
+    """The child process's command line (crawler/run.py)."""
     argv = [python, "-m", "crawler.run", "--config", str(config_path), "--summary", str(summary_path),
             "--run-id", run_id]
     if log_path is not None:
         argv += ["--log", str(log_path)]
     if progress:
         argv.append("--progress")
+    if quiet:
+        argv.append("--quiet")
     return argv
 
 
@@ -135,7 +137,7 @@ class RunResult:
         return self.exit_code == exit_codes.OK
 
 
-def run_crawl(config: Config, *, trigger: str = "manual", progress: bool = False,
+def run_crawl(config: Config, *, trigger: str = "manual", progress: bool = False, quiet: bool = False,
               time_limit: float | None = None, now: Callable[[], datetime] = utc_now,
               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
               wait: bool = False, wait_timeout: float | None = None,
@@ -160,14 +162,14 @@ def run_crawl(config: Config, *, trigger: str = "manual", progress: bool = False
     try:
         if stale is not None:
             recover_run(ledger, stale, now)
-        return _run_locked(config, ledger, lock, trigger=trigger, progress=progress, time_limit=time_limit,
+        return _run_locked(config, ledger, lock, trigger=trigger, progress=progress, quiet=quiet, time_limit=time_limit,
                            now=now, on_start=on_start, stopper=stopper, console_to_file=console_to_file,
                            scheduled_for=scheduled_for)
     finally:
         lock.release()
 
 
-def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: str, progress: bool,
+def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: str, progress: bool, quiet: bool,
                 time_limit: float | None, now: Callable[[], datetime],
                 on_start: Callable[[subprocess.Popen[bytes]], None] | None, stopper: Stopper | None,
                 console_to_file: bool, scheduled_for: datetime | None) -> RunResult:
@@ -182,7 +184,7 @@ def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: s
     record = ledger.write(RunRecord(run_id=run_id, trigger=trigger, started_at=iso(started), pid=os.getpid(),
                                     log_path=str(log_path), scheduled_for=due))
     argv = crawl_argv(sys.executable, config_path=config_path, summary_path=summary_path, run_id=run_id,
-                      log_path=log_path, progress=progress and not console_to_file)
+                      log_path=log_path, progress=progress and not console_to_file, quiet=quiet)
     limit = time_limit if time_limit is not None else config.crawl_time_limit
     late = (started - scheduled_for).total_seconds() if scheduled_for else 0.0
     logger.info("run %s started (%s%s)", run_id, trigger, f", due at {due}: {late:.0f} s late" if late >= 2 else "",

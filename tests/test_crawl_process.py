@@ -82,3 +82,71 @@ def test_a_crawl_listens_on_no_port_and_writes_nothing_under_home(site, cli, tmp
     assert [str(p.relative_to(home)) for p in home.rglob("*")] == []
     log = Path(json.loads(out)["log_path"]).read_text("utf-8")
     assert "Remote control" not in log and "scrapy.extensions.remote_control" not in log
+
+
+def test_an_unreachable_site_is_reported_at_once_without_retries(site, cli) -> None:
+    site.stop()  # nothing listens on its port now
+    down = cli.crawl(site, check=False)
+    assert down.code == 3 and "unreachable" in down.err and "Traceback" not in down.err
+    record = down.json()
+    log = Path(record["log_path"]).read_text("utf-8")
+    assert "retrying in" not in log and "taken as unreachable (not retried)" in log
+    # One connection attempt (robots.txt); every other request failed at once without the network.
+    assert record["counts"]["requests"] == 1, record["counts"]
+
+
+def on_a_terminal(argv: list[str], env: dict[str, str], timeout: float = 120) -> tuple[int, str]:
+    """Run a command with stdin, stdout and stderr on a pseudo-terminal; (exit code, what it showed)."""
+    import pty
+    import select
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(argv, env=dict(env, COLUMNS="120", LINES="40"), stdin=follower, stdout=follower,
+                            stderr=follower, close_fds=True)
+    os.close(follower)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other side closed: the command is done
+                break
+            if not chunk:
+                break
+            shown += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(leader)
+    return proc.wait(timeout=30), shown.decode("utf-8", "replace")
+
+
+def test_progress_bar_on_a_terminal_then_a_summary_of_counts(site, cli) -> None:
+    env = dict(cli.env, KISI_DOWNLOAD_DELAY="0.1")
+    code, shown = on_a_terminal([str(BIN), "crawl", "--site", site.url + "/en/", "--category", "events"], env)
+    assert code == 0, shown
+    frames = [frame for frame in shown.replace("\r\n", "\n").split("\r") if "req |" in frame]
+    assert frames, shown
+    assert any(frame.lstrip().startswith("discovery") for frame in frames)
+    assert any("req/s" in frame or "s/req" in frame for frame in frames) and "ETA" in frames[-1]
+    assert "posts 17" in frames[-1] and "new 17" in frames[-1]
+    summary = shown[shown.index("Crawl completed"):]
+    assert "  new documents          17" in summary and "    rest      ok:" in summary
+    assert "{" not in summary and "Traceback" not in shown  # counts in words, not Python dicts
+
+
+def test_quiet_and_json_log_lines(site, cli) -> None:
+    quiet = cli("crawl", "--site", site.url + "/en/", "--quiet")
+    assert quiet.out == "" and quiet.err == ""
+    missing = cli("crawl", "--site", site.url + "/en/", "--category", "nope", "--log-format", "json", check=False)
+    assert missing.code == 3
+    lines = [json.loads(line) for line in missing.err.splitlines()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    final = lines[-1]
+    assert final["level"] == "error" and "category not found" in final["message"]
+    assert final["event"] == "crawl-failed" and final["run_id"] and final["log_path"]
+    with site.modify() as state:
+        state.fail("/en/category/events/", 500, times=99)
+    warned = cli("crawl", "--site", site.url + "/en/", "--full", "--log-format", "json", check=False)
+    assert warned.err and all(json.loads(line)["message"] for line in warned.err.splitlines()), warned.err
