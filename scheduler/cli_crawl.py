@@ -206,7 +206,7 @@ def demo(archive_dir: Path | None, serve: bool, port: int) -> None:
         # fixture's ground truth.
         ru_events = state.events_category("ru")
         assert ru_events is not None
-        with SiteProcess(state_path, log_path) as site:
+        with demo_site(SiteProcess, state_path, log_path, remembered_port(target)) as site:
             click.echo(f"Fixture site serving at {site.url}; crawling it into {target}", err=True)
             # Two sections, as a config file would declare them: English and Russian events.
             config = replace(load_config(flags={"archive_dir": target, "download_delay": 0.0}),
@@ -214,6 +214,8 @@ def demo(archive_dir: Path | None, serve: bool, port: int) -> None:
                                        Section(f"{site.url}/", encode_slug(ru_events.slug), "ru")),
                              serve_port=port)
             result = run_crawl(config, trigger="demo", progress=sys.stderr.isatty())
+            if archive_dir is not None:
+                remember_port(target, site.port)
             if serve and result.ok:
                 result = _demo_history(config, state_path, SiteState, run_crawl)
         report_run(config, result.record, False)
@@ -231,6 +233,48 @@ def demo(archive_dir: Path | None, serve: bool, port: int) -> None:
         if archive_dir is None:
             click.echo("(demo archive deleted; pass --archive DIR to keep it)", err=True)
     sys.exit(result.exit_code)
+
+
+# The fixture site's address is part of every URL the demo archives (canonical_url, doc
+# ids): on a random port, a second `demo --archive DIR` would make a new version of every
+# document. The port is kept in the archive and the site is served on it again.
+DEMO_STATE = "demo"
+
+
+def remembered_port(archive: Path) -> int:
+    """The port an earlier demo served the fixture site on for this archive (0: none yet)."""
+    import json
+
+    from storage.layout import Layout
+
+    try:
+        port = json.loads(Layout(archive).state(DEMO_STATE).read_text("utf-8")).get("port")
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return port if isinstance(port, int) and 0 < port < 65536 else 0
+
+
+def remember_port(archive: Path, port: int) -> None:
+    from storage.files import dump_json, replace_atomically
+    from storage.layout import Layout
+
+    path = Layout(archive).state(DEMO_STATE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    replace_atomically(path, dump_json({"port": port}))
+
+
+def demo_site(site_process: Any, state_path: Path, log_path: Path, port: int) -> Any:
+    """The fixture site on the remembered port, or on any free port when that one is taken."""
+    from .demo_site import SiteStartError
+
+    if port:
+        site = site_process(state_path, log_path, port=port)
+        try:
+            return site.start()
+        except SiteStartError:
+            say("warning", f"port {port}, where this archive's demo site was served before, is in use: the site's "
+                "URLs change, so every document gets a new version")
+    return site_process(state_path, log_path).start()
 
 
 def _demo_history(config: Config, state_path: Path, site_state: Any, run_crawl: Any) -> Any:

@@ -150,3 +150,22 @@ def test_quiet_and_json_log_lines(site, cli) -> None:
         state.fail("/en/category/events/", 500, times=99)
     warned = cli("crawl", "--site", site.url + "/en/", "--full", "--log-format", "json", check=False)
     assert warned.err and all(json.loads(line)["message"] for line in warned.err.splitlines()), warned.err
+
+
+def test_demo_twice_on_one_archive_adds_no_version(cli, tmp_path) -> None:
+    import socket
+
+    target = tmp_path / "demo-archive"
+    first = cli("demo", "--archive", str(target), timeout=180)
+    assert "Fixture site serving at" in first.err
+    port = json.loads((target / "state" / "demo.json").read_text())["port"]
+    assert f"127.0.0.1:{port};" in cli("demo", "--archive", str(target), timeout=180).err  # the same address
+    assert cli("list", "--archive", str(target), "--changed", "--json").json() == []
+    latest = cli("runs", "--archive", str(target), "--json").json()[0]
+    assert latest["outcome"] == "completed" and latest["counts"]["new_versions"] == 0
+    # The remembered port taken by someone else: the demo still runs, and says what that costs.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        moved = cli("demo", "--archive", str(target), timeout=180)
+    assert f"port {port}" in moved.err and "every document gets a new version" in moved.err
