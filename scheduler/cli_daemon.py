@@ -160,8 +160,11 @@ def runs(archive_dir: Path | None, config_file: Path | None, limit: int, as_json
       kisi-archive runs
       kisi-archive runs --limit 5 --json | jq '.[] | {started_at, outcome, counts}'
     """
+    from .runs import recover_abandoned
+
     config = resolve_config(config_file, archive_dir=archive_dir)
     open_archive(config).close()
+    recover_abandoned(config.archive_dir, by="`kisi-archive runs`")
     records = Ledger(config.archive_dir).list(limit=limit or None)
     if as_json:
         emit_json([r.to_json() for r in records])
@@ -196,7 +199,7 @@ def status(archive_dir: Path | None, config_file: Path | None, max_age: str | No
       kisi-archive status --max-age 1d >/dev/null || echo "kisi-archive is stale" | mail -s alert root
     """
     from .daemon import freshness, parse_interval, parse_time
-    from .runs import utc_now
+    from .runs import recover_abandoned, utc_now
 
     config = resolve_config(config_file, archive_dir=archive_dir, stale_after=max_age)
     try:
@@ -205,6 +208,7 @@ def status(archive_dir: Path | None, config_file: Path | None, max_age: str | No
         raise click.BadParameter(str(exc), param_hint="--max-age") from None
     open_archive(config).close()
     root = config.archive_dir.resolve()
+    recover_abandoned(root, by="`kisi-archive status`")
     now = utc_now()
     ledger = Ledger(root)
     last, success = ledger.latest(), ledger.last_success()

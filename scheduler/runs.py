@@ -31,7 +31,7 @@ from storage import Archive
 
 from . import publish
 from .ledger import Ledger, RunRecord, with_all_counts
-from .lock import ArchiveLock, Holder, LockBusy, crawl_lock, new_holder
+from .lock import ArchiveLock, Holder, LockBusy, crawl_lock, is_held, new_holder
 
 logger = logging.getLogger(__name__)
 
@@ -160,8 +160,7 @@ def run_crawl(config: Config, *, trigger: str = "manual", progress: bool = False
                          timeout=(wait_timeout if wait else 0.0),
                          should_stop=(lambda: stopper.stopping) if stopper else None, on_wait=on_wait)
     try:
-        if stale is not None:
-            recover_run(ledger, stale, now)
+        close_unfinished(ledger, stale, now)
         return _run_locked(config, ledger, lock, trigger=trigger, progress=progress, quiet=quiet, time_limit=time_limit,
                            now=now, on_start=on_start, stopper=stopper, console_to_file=console_to_file,
                            scheduled_for=scheduled_for)
@@ -280,7 +279,8 @@ def _send(child: subprocess.Popen[bytes], signum: int) -> None:
         pass
 
 
-def recover_run(ledger: Ledger, stale: Holder, now: Callable[[], datetime] = utc_now) -> RunRecord | None:
+def recover_run(ledger: Ledger, stale: Holder, now: Callable[[], datetime] = utc_now,
+                by: str = "the next crawl") -> RunRecord | None:
     """Close the ledger record of a run whose process died holding the crawl lock.
 
     Called by whoever takes over the stale lock, so the crawl is certainly over. If the
@@ -291,30 +291,69 @@ def recover_run(ledger: Ledger, stale: Holder, now: Callable[[], datetime] = utc
     record = ledger.get(stale.run_id)
     if record is None or record.outcome != "running":
         return None
-    summary = _read_summary(ledger.run_dir(stale.run_id) / "summary.json")
+    return close_abandoned(ledger, record, now, by=by, pid=stale.pid, child_pid=stale.child_pid)
+
+
+def close_abandoned(ledger: Ledger, record: RunRecord, now: Callable[[], datetime] = utc_now, *,
+                    by: str, pid: int | None = None, child_pid: int | None = None) -> RunRecord:
+    """Close a run left `running` by processes that are gone (call with the crawl lock held).
+
+    Its crawl's own summary says how it ended when the crawl got to write one; otherwise
+    the run failed: nobody can know what it did, only that it never finished.
+    """
+    summary = _read_summary(ledger.run_dir(record.run_id) / "summary.json")
+    pid = pid if pid is not None else record.pid
     if summary.get("outcome"):
         outcome = summary["outcome"]
-        reason = summary.get("reason") or f"recorded late: process {stale.pid} that started it died first"
+        reason = summary.get("reason") or f"recorded late: process {pid} that started it died first"
         finished_at = summary.get("finished_at") or iso(now())
     else:
-        outcome, reason, finished_at = "interrupted", f"the process running it (pid {stale.pid}) died", iso(now())
-    logger.warning("run %s was left unfinished by pid %s (killed?): recorded as %s", stale.run_id, stale.pid, outcome,
-                   extra={"event": "run-recovered", "run_id": stale.run_id, "outcome": outcome})
+        crawl = f" and its crawl (pid {child_pid})" if child_pid else " and its crawl"
+        outcome, finished_at = "failed", iso(now())
+        reason = (f"abandoned: the process that ran it (pid {pid}){crawl} died before the crawl recorded how it "
+                  f"ended; closed by {by}")
+    logger.warning("run %s was left unfinished by pid %s (killed?): recorded as %s", record.run_id, pid, outcome,
+                   extra={"event": "run-recovered", "run_id": record.run_id, "outcome": outcome, "reason": reason})
     return ledger.finish(record, finished_at=finished_at, outcome=outcome, reason=reason,
                          counts=with_all_counts(summary.get("counts", {})),
                          sources={"sources": summary.get("sources", {}), "sections": summary.get("sections", {})},
                          sweep=bool(summary.get("sweep")))
 
 
-def recover_abandoned(archive_root: Path, now: Callable[[], datetime] = utc_now) -> RunRecord | None:
-    """If the crawl lock is free but names a dead holder, close that holder's run. Never waits."""
+def close_unfinished(ledger: Ledger, stale: Holder | None, now: Callable[[], datetime] = utc_now,
+                     by: str = "the next crawl") -> list[RunRecord]:
+    """With the crawl lock held: close every run still recorded as `running`.
+
+    Every run holds the crawl lock from before its record is written until after it is
+    closed (its crawl child too), so while we hold the lock none of them is running: the
+    one the stale lock names and any other left behind are over.
+    """
+    closed = [r for r in [recover_run(ledger, stale, now, by=by) if stale else None] if r is not None]
+    for record in ledger.list():
+        if record.outcome == "running":
+            closed.append(close_abandoned(ledger, record, now, by=by))
+    return closed
+
+
+def recover_abandoned(archive_root: Path, now: Callable[[], datetime] = utc_now,
+                      by: str = "the daemon") -> list[RunRecord]:
+    """If no crawl holds the archive, close the runs left `running` by dead processes. Never waits.
+
+    `runs`, `status`, the daemon and every crawl call it, so a run whose process and crawl
+    were killed is closed as failed the next time anyone looks.
+    """
     lock = crawl_lock(archive_root)
+    if is_held(lock.path):
+        return []  # a crawl is running (possibly one orphaned by a killed parent): its run is not over
     try:
         stale = lock.try_acquire(new_holder("crawl", iso(now()), trigger="recovery"))
-    except LockBusy:
-        return None  # a crawl is running (possibly one orphaned by a killed daemon)
+    except (LockBusy, OSError):
+        return []  # a crawl just started, or the archive is read-only for us
     try:
-        return recover_run(Ledger(archive_root), stale, now) if stale else None
+        return close_unfinished(Ledger(archive_root), stale, now, by=by)
+    except OSError as exc:
+        logger.warning("could not close the runs left unfinished in %s: %s", archive_root, exc)
+        return []
     finally:
         lock.release()
 

@@ -169,3 +169,28 @@ def test_demo_twice_on_one_archive_adds_no_version(cli, tmp_path) -> None:
         taken.listen()
         moved = cli("demo", "--archive", str(target), timeout=180)
     assert f"port {port}" in moved.err and "every document gets a new version" in moved.err
+
+
+def test_a_run_whose_processes_died_is_closed_as_failed_when_anyone_looks(site, cli) -> None:
+    with site.modify() as state:
+        state.slow_down("/en/category/events/", 3)
+    proc = start_crawl(cli, site)
+    child = crawl_child(cli)
+    run_id = read_holder(cli.archive / CRAWL_LOCK).run_id
+    os.kill(proc.pid, signal.SIGKILL)  # the parent first, so that nobody records the end
+    proc.wait()
+    os.kill(child, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while pid_alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.communicate()
+    assert Ledger(cli.archive).get(run_id).outcome == "running"  # what the ledger says until someone looks
+
+    listed = cli("runs", "--json").json()
+    abandoned = next(r for r in listed if r["run_id"] == run_id)
+    assert abandoned["outcome"] == "failed" and abandoned["finished_at"]
+    assert abandoned["reason"].startswith("abandoned: the process that ran it") and "`kisi-archive runs`" in abandoned["reason"]
+    status = cli("status", "--json", check=False).json()
+    assert status["last_run"]["outcome"] == "failed" and status["crawling"] is None
+    assert cli.crawl(site).json()["outcome"] == "completed"  # the archive is free and consistent
+    assert cli("verify").code == 0
