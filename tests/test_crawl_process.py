@@ -194,3 +194,17 @@ def test_a_run_whose_processes_died_is_closed_as_failed_when_anyone_looks(site, 
     assert status["last_run"]["outcome"] == "failed" and status["crawling"] is None
     assert cli.crawl(site).json()["outcome"] == "completed"  # the archive is free and consistent
     assert cli("verify").code == 0
+
+
+@pytest.mark.parametrize("progress, quiet, log, tail", [
+    (False, False, None, []),
+    (True, False, Path("/a/runs/r/crawl.log"), ["--log", "/a/runs/r/crawl.log", "--progress"]),
+    (False, True, Path("/a/runs/r/crawl.log"), ["--log", "/a/runs/r/crawl.log", "--quiet"]),
+])
+def test_crawl_argv(progress: bool, quiet: bool, log: Path | None, tail: list[str]) -> None:
+    from scheduler.runs import crawl_argv
+
+    argv = crawl_argv("/py", config_path=Path("/a/c.json"), summary_path=Path("/a/s.json"), run_id="r", log_path=log,
+                      progress=progress, quiet=quiet)
+    assert argv == ["/py", "-m", "crawler.run", "--config", "/a/c.json", "--summary", "/a/s.json", "--run-id", "r",
+                    *tail]
