@@ -13,6 +13,7 @@ from crawler.config import Accepts, Config, load_config, option
 from storage import Archive
 from storage.query import BadQuery, date_bound
 
+
 class Stderr:
     """How the command's own lines on stderr look: `error: …` text, or with --log-format
     json, JSON lines like the log's (crawler/logformat.py), so a log pipeline reads them all."""
@@ -52,7 +53,8 @@ class CommandFailed(click.ClickException):
     """A command's failure: one sentence, an exit code and, for --json, the fields of its object.
 
     The `kisi-archive` boundary (scheduler/cli.py) prints `error: MESSAGE` on stderr and,
-    when the command was given --json, `{"error": MESSAGE, "exit_code": N, **data}` on stdout.
+    when the command was given --json, `{"outcome", "reason": MESSAGE, "exit_code", **data}`
+    on stdout.
     """
 
     def __init__(self, message: str, exit_code: int = exit_codes.ERROR, **data: Any) -> None:

@@ -147,8 +147,9 @@ def small_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-READERS = [["list"], ["list", "--json"], ["history", "kisi.kz-en-2300"], ["show", "kisi.kz-en-2300"],
-           ["search", "paragraph"], ["export"], ["stats", "--json"], ["verify"], ["runs", "--json"], ["--help"]]
+# One of each way of writing: click.echo of text and of JSON, a binary stream (export), help.
+READERS = [["list"], ["history", "kisi.kz-en-2300"], ["search", "paragraph"], ["export"], ["stats", "--json"],
+           ["--help"]]
 
 
 def run(args: list[str], archive: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
