@@ -21,7 +21,7 @@ from storage.query import (DEFAULT_SORT, SEARCH_SORTS, SORT_CHOICES, BadQuery, F
                            MARK_END, MARK_START, render_marks)
 
 from . import __version__
-from .cli_common import archive_options, clip, emit_json, json_option, open_archive, resolve_config
+from .cli_common import Date, archive_options, clip, count, emit_json, json_option, open_archive, resolve_config
 
 
 # -- shared options ----------------------------------------------------------------------
@@ -31,8 +31,8 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--lang", "languages", multiple=True, metavar="CODE",
                      help="Only this language (en, ru, kk; und = unknown). Repeat for several."),
-        click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)."),
-        click.option("--until", metavar="DATE", help="Published on or before DATE (the whole year/month/day)."),
+        click.option("--since", type=Date(), help="Published on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)."),
+        click.option("--until", type=Date(), help="Published on or before DATE (the whole year/month/day)."),
         click.option("--category", "categories", multiple=True, metavar="NAME",
                      help="In this category (its name, any case). Repeat to match any of several."),
         click.option("--changed", is_flag=True, help="Only documents with more than one version."),
@@ -71,9 +71,9 @@ def _config(config_file: Path | None, archive_dir: Path | None) -> Any:
 @filter_options
 @click.option("--sort", type=click.Choice(SORT_CHOICES), default=DEFAULT_SORT, show_default=True,
               help="Order; a leading '-' reverses it. Documents without the value come last.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many documents (one page).")
-@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many documents first.")
-@click.option("--page", type=click.IntRange(min=1), help="Page number, counting from 1 (pages of --limit, default 50).")
+@click.option("--limit", type=count(1), help="At most this many documents (one page).")
+@click.option("--offset", type=count(0), default=0, help="Skip this many documents first.")
+@click.option("--page", type=count(1), help="Page number, counting from 1 (pages of --limit, default 50).")
 @click.option("--groups", is_flag=True,
               help="Group translations (posts linked by hreflang); --json adds each document's `translations`.")
 @json_option
@@ -231,7 +231,7 @@ FIELD_LABELS = {"title": "Title", "date_published": "Published", "date_modified"
 @click.argument("doc")
 @click.option("--from", "from_version", type=int, metavar="N", help="Older version (default: the one before --to).")
 @click.option("--to", "to_version", type=int, metavar="M", help="Newer version (default: the latest).")
-@click.option("--context", type=click.IntRange(min=0), default=3, show_default=True,
+@click.option("--context", type=count(0), default=3, show_default=True,
               help="Unchanged paragraphs shown around each change.")
 @color_option
 @json_option
@@ -335,8 +335,8 @@ def _print_diff(result: Any, removal: dict[str, Any] | None, color: bool) -> Non
               help="Match inflected forms: each word becomes its stem as a prefix (экспертами → эксперт*).")
 @click.option("--sort", type=click.Choice(SEARCH_SORTS), default="rank", show_default=True,
               help="Best match first (rank), or by publication date.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many results.")
-@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many results first.")
+@click.option("--limit", type=count(1), default=20, show_default=True, help="At most this many results.")
+@click.option("--offset", type=count(0), default=0, help="Skip this many results first.")
 @color_option
 @json_option
 def search(archive_dir: Path | None, config_file: Path | None, query: str, languages: tuple[str, ...],

@@ -77,13 +77,15 @@ def _loose(value: Any) -> Any:
 
 
 def is_minor(previous: Mapping[str, Any], current: Mapping[str, Any], changed: list[str]) -> bool:
-    """True when every change is only whitespace or typographic punctuation.
+    """True when the edit only touched whitespace or typographic punctuation.
 
-    `date_modified` is left out of the judgement: WordPress bumps it on every save, so a
-    typo fix always comes with it.
+    Every changed field other than `date_modified` must differ only in whitespace or
+    typography, and at least one such field must have changed. `date_modified` is left out
+    of the judgement (WordPress bumps it on every save, so a typo fix always comes with it),
+    but a change of `date_modified` alone is not minor: it is an edit WordPress recorded.
     """
     judged = [name for name in changed if name != "date_modified"]
-    return bool(changed) and all(_loose(previous.get(n)) == _loose(current.get(n)) for n in judged)
+    return bool(judged) and all(_loose(previous.get(n)) == _loose(current.get(n)) for n in judged)
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,9 @@ def decide(previous: Mapping[str, Any] | None, capture: Any) -> Decision:
     before = content_of(previous)
     changed = changed_fields(before, current)
     if previous.get("kind") == "tombstone":
-        # The post is back: always a version, even with the content it had before removal.
-        return Decision(True, "restored", tuple(changed), is_minor(before, current, changed), digest)
+        # The post is back: always a version, even with the content it had before removal,
+        # and never a minor one (its coming back is the news).
+        return Decision(True, "restored", tuple(changed), False, digest)
     if not changed:
         return Decision(False, "unchanged", (), False, digest)
     return Decision(True, "edit", tuple(changed), is_minor(before, current, changed), digest)

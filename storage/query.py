@@ -43,7 +43,7 @@ def date_bound(text: str, *, end: bool) -> str:
         raise BadQuery(f"date {text!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = (int(g) if g else None for g in match.groups())
     try:
-        start = date(year, month or 1, day or 1)  # type: ignore[arg-type]
+        start = date(year, 1 if month is None else month, 1 if day is None else day)  # type: ignore[arg-type]
     except ValueError as exc:
         raise BadQuery(f"date {text!r}: {exc}") from None
     if not end:
@@ -349,7 +349,8 @@ class SearchResult:
 
 SEARCH_SORTS = ("rank", "published", "-published")
 # What SQLite says about a query it cannot parse (as opposed to a broken database).
-_QUERY_ERRORS = ("fts5", "no such column", "unknown special query", "expected integer", "syntax error")
+_QUERY_ERRORS = ("fts5", "no such column", "unknown special query", "expected integer", "syntax error",
+                 "unterminated string")
 
 
 def search(conn: sqlite3.Connection, text: str, filters: Filters = Filters(), *, all_versions: bool = False,

@@ -18,8 +18,9 @@ STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 ALLOWED: dict[str, set[str]] = {
     # A plain library: no Scrapy, Twisted, APScheduler or CLI framework.
     "storage": set(),
-    # Scrapy and its stack, the extractor and its parsers; never the scheduler, APScheduler or click.
-    "crawler": {"storage", "scrapy", "twisted", "trafilatura", "lxml", "w3lib", "parsel", "itemadapter"},
+    # Scrapy and its stack, the extractor and its parsers, the crawl's progress bar (tqdm);
+    # never the scheduler, APScheduler or click.
+    "crawler": {"storage", "scrapy", "twisted", "trafilatura", "lxml", "w3lib", "parsel", "itemadapter", "tqdm"},
     # Orchestration and the CLI; crawls run in a child process, so no Scrapy or Twisted here.
     "scheduler": {"storage", "crawler", "apscheduler", "click", "starlette", "jinja2", "uvicorn",
                   "prometheus_client", "markupsafe"},
