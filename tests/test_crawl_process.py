@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.ledger import Ledger
+from seeded import EVENTS, EVENTS_BY_LANGUAGE
 from scheduler.lock import CRAWL_LOCK, is_held, pid_alive, read_holder
 from tests.conftest import BIN, Cli
 
@@ -130,9 +131,10 @@ def test_progress_bar_on_a_terminal_then_a_summary_of_counts(site, cli) -> None:
     assert frames, shown
     assert any(frame.lstrip().startswith("discovery") for frame in frames)
     assert any("req/s" in frame or "s/req" in frame for frame in frames) and "ETA" in frames[-1]
-    assert "posts 17" in frames[-1] and "new 17" in frames[-1]
+    assert f"posts {len(EVENTS)}" in frames[-1] and f"new {len(EVENTS)}" in frames[-1]
     summary = shown[shown.index("Crawl completed"):]
-    assert "  new documents          17" in summary and "    rest      ok:" in summary
+    assert f"  new documents          {len(EVENTS)}" in summary and "    rest      ok:" in summary
+    assert "  by language" in summary and f"    kk        new {len(EVENTS_BY_LANGUAGE['kk'])}," in summary
     assert "{" not in summary and "Traceback" not in shown  # counts in words, not Python dicts
 
 
