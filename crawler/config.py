@@ -65,6 +65,9 @@ class Config:
     timeout: float = 30.0
     retries: int = 2
     max_response_mb: int = 16
+    warc: bool = True
+    attachments: bool = True
+    max_attachment_mb: int = 100
     follow_translations: bool = True
     max_listing_pages: int = 500
     full: bool = False
@@ -128,6 +131,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("timeout", "seconds before a request times out", float, "KISI_TIMEOUT"),
     Option("retries", "retries of a transient failure", int, "KISI_RETRIES"),
     Option("max_response_mb", "largest response accepted, in MiB", int, "KISI_MAX_RESPONSE_MB"),
+    Option("warc", "write every HTTP exchange of a run to ARCHIVE/warc/<run>.warc.gz", _bool, "KISI_WARC"),
+    Option("attachments", "fetch and keep the PDFs, documents and images a post links or embeds", _bool,
+           "KISI_ATTACHMENTS"),
+    Option("max_attachment_mb", "largest attachment kept, in MiB (a larger one is listed, not kept)", int,
+           "KISI_MAX_ATTACHMENT_MB"),
     Option("follow_translations", "also archive hreflang translations of event posts", _bool, "KISI_FOLLOW_TRANSLATIONS"),
     Option("max_listing_pages", "safety limit on category listing pages", int, "KISI_MAX_LISTING_PAGES"),
     Option("full", "re-fetch every post and walk every listing to the end", _bool, "KISI_FULL"),

@@ -488,7 +488,7 @@ class Frontier:
             http_status=reply.status, fetched_at=self._now_iso(), site=run.site, extractor=dict(page.extractor),
             raw_body=reply.body, raw_content_type=reply.header("Content-Type"), run_id=self.options.run_id,
             sources=(order.source,) if order.source else (), language_evidence=dict(page.language_evidence),
-            decoding=dict(page.decoding),
+            decoding=dict(page.decoding), warc=reply.warc,
         )
         if capture.language is None and run.section.language:
             capture = replace(capture, language=run.section.language)

@@ -57,6 +57,7 @@ class Reply:
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
     requested_url: str = ""  # the first URL asked for, before redirects
+    warc: Any = None  # where the crawl's WARC file keeps this answer (storage.WarcRef), if it does
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -6,27 +6,33 @@ from typing import Any
 
 from scrapy.utils.defer import deferred_from_coro
 
-from storage import Archive, Sighting, StorageError
+from storage import Archive, Capture, Sighting, StorageError
 
+from .reextract import reread
 from .session import session_of
 
 logger = logging.getLogger(__name__)
 
 
 class ArchivePipeline:
-    def __init__(self, archive: Archive, stats: Any, crawler: Any = None) -> None:
-        self.archive, self.stats, self.crawler = archive, stats, crawler
+    def __init__(self, archive: Archive, stats: Any, crawler: Any = None, warc: Any = None) -> None:
+        self.archive, self.stats, self.crawler, self.warc = archive, stats, crawler, warc
         self.write_failed: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
-        return cls(session_of(crawler).archive, crawler.stats, crawler)
+        session = session_of(crawler)
+        return cls(session.archive, crawler.stats, crawler, session.warc)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if self.write_failed:
             return item
         try:
-            result = self.archive.record(item)
+            if isinstance(item, Capture) and item.warc is not None and self.warc is not None:
+                self.warc.sync()  # the record a version points to is on disk before the version
+            # A capture read by another extractor than the stored version: that version's
+            # raw response is read again first (crawler.reextract), cause "extractor".
+            result = self.archive.record(item, reread=reread)
         except (StorageError, OSError) as exc:
             # A write error is not a page error: stop the run loudly rather than lose data.
             what = getattr(item, "url", None) or getattr(item, "doc_id", None) or type(item).__name__

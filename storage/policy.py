@@ -259,6 +259,9 @@ def commit_removal(doc_id: str, previous: Mapping[str, Any], removal: Removal, *
                   tombstone)
 
 
+_FROM_HEADERS = ("post_id", "shortlink", "language")
+
+
 def needs_reread(previous: Mapping[str, Any] | None, capture: Capture) -> bool:
     """Must the latest version's raw response be read again before this capture is judged?
 
@@ -286,7 +289,11 @@ def commit_reextraction(doc_id: str, previous: Mapping[str, Any], reading: Reext
     if previous.get("kind") == "tombstone" or not previous.get("raw"):
         return Commit(CaptureResult(doc_id, "unchanged", previous["version"]), None)
     before = Snapshot.from_json(previous)
-    candidate = replace(before, **content_fields(reading))
+    # What the HTTP headers said (the shortlink of the Link header, and the post id and
+    # language read from it) is not in the raw body: a reading without it keeps the version's.
+    read = {name: value for name, value in content_fields(reading).items()
+            if value is not None or name not in _FROM_HEADERS}
+    candidate = replace(before, **read)
     decision = decide(previous, candidate)
     if not decision.store:
         return Commit(CaptureResult(doc_id, "unchanged", before.version), None)

@@ -23,6 +23,7 @@ from crawler import orders
 from crawler.extract import decode_html_ex, extract_page
 from crawler.orders import Fetch, FetchFailure, Reply, Step
 from crawler.session import CrawlSession, session_of
+from crawler.warc import REF_META as WARC_REF
 from storage.urls import site_key
 
 try:  # Scrapy >= 2.14 wraps connection failures in its own exceptions
@@ -111,7 +112,8 @@ def to_reply(response: Response) -> Reply:
     headers = {name.decode("latin-1").lower(): ", ".join(v.decode("latin-1") for v in response.headers.getlist(name))
                for name in response.headers}
     return Reply(url=response.url, status=response.status, body=response.body, headers=headers,
-                 requested_url=response.meta.get("redirect_urls", [response.url])[0])
+                 requested_url=response.meta.get("redirect_urls", [response.url])[0],
+                 warc=response.meta.get(WARC_REF))
 
 
 def classify(failure: Failure) -> FetchFailure:
