@@ -33,9 +33,11 @@ from typing import Any, Iterable, Sequence
 from urllib.parse import urlencode, urlsplit
 
 from storage import Capture, Removal, Sighting
+from storage.records import AttachmentRef
 from storage.records import content_fields
 from storage.urls import normalize_url, site_key
 
+from . import attachments as att
 from . import orders as o
 from . import plan
 from .config import Config, Section
@@ -53,7 +55,7 @@ REST_FULL_PAGE = 100  # … when enumerating the category (WordPress's maximum)
 REST_FIELDS = "id,link,slug,date_gmt,modified_gmt,categories"
 # Priorities: posts first (they are what the run is for), then the sources that name them.
 PRIORITY = {o.REST_CATEGORIES: 30, o.REST_POSTS: 30, o.FEED: 20, o.SITEMAP: 20, o.LISTING: 10,
-            o.POST: 0, o.SHORTLINK: 0}
+            o.POST: 0, o.SHORTLINK: 0, o.ATTACHMENT: 5}
 DISCOVERY, CHECKS, REMOVALS, DONE = "discovery", "checks", "removals", "done"
 
 
@@ -66,6 +68,7 @@ class Options:
     sweep_every: timedelta | None = timedelta(days=1)
     removal_grace: timedelta | None = None
     run_id: str | None = None
+    attachments: bool = True  # fetch what posts link and embed (crawler/attachments.py)
 
     @classmethod
     def from_config(cls, config: Config, run_id: str | None = None) -> Options:
@@ -76,7 +79,8 @@ class Options:
         return cls(full=config.full, follow_translations=config.follow_translations,
                    max_listing_pages=config.max_listing_pages, recheck=recheck,
                    sweep_every=plan.parse_duration(config.sweep_every),
-                   removal_grace=plan.parse_duration(config.removal_grace), run_id=run_id)
+                   removal_grace=plan.parse_duration(config.removal_grace), run_id=run_id,
+                   attachments=config.attachments)
 
 
 @dataclass
@@ -114,8 +118,9 @@ class _Section:
 
 class Frontier:
     def __init__(self, sections: Sequence[Section], memory: CrawlMemory, known: KnownDocuments,
-                 options: Options, now: datetime) -> None:
+                 options: Options, now: datetime, *, attachment_memory: dict[str, Any] | None = None) -> None:
         self.memory, self.known, self.options, self.now = memory, known, options, now
+        self.attachments = att.AttachmentFetches(memory=att.known_refs(attachment_memory or {}))
         self.runs = {s.label: _Section(s) for s in sections}
         self.report = RunReport(sections={label: run.report for label, run in self.runs.items()})
         self.sweep = plan.sweep_due(memory.last_sweep, options.sweep_every, now, full=options.full,
@@ -215,6 +220,8 @@ class Frontier:
     def on_reply(self, order: Fetch, reply: Reply, page: ExtractedPage | None = None) -> Step:
         """An HTTP answer to `order`. For a post answering 200, `page` is its extraction."""
         run = self.runs[order.section]
+        if order.kind == o.ATTACHMENT:
+            return self.on_attachment(run, order, reply, page)
         handler = {o.REST_CATEGORIES: self.on_rest_categories, o.REST_POSTS: self.on_rest_posts,
                    o.FEED: self.on_feed, o.LISTING: self.on_listing, o.SITEMAP: self.on_sitemap,
                    o.SHORTLINK: self.on_shortlink}.get(order.kind)
@@ -226,6 +233,8 @@ class Frontier:
         """No HTTP answer to `order` (timeout, refused connection, robots.txt …): never
         evidence about a post; a source that failed this way is reported so."""
         run = self.runs[order.section]
+        if order.kind == o.ATTACHMENT:
+            return self.on_attachment_failure(order, failure)
         if order.kind in (o.REST_CATEGORIES, o.REST_POSTS):
             return self._rest_unavailable(run, failure.detail)
         if order.kind == o.FEED:
@@ -492,7 +501,7 @@ class Frontier:
         )
         if capture.language is None and run.section.language:
             capture = replace(capture, language=run.section.language)
-        return Step(records=[capture]).extend(self._translations(run, page, reply))
+        return self._with_attachments(run, capture, page).extend(self._translations(run, page, reply))
 
     def _sitemap_signal(self, reply: Reply, page: ExtractedPage) -> str | None:
         for url in (reply.requested_url, reply.url, page.canonical_url):
@@ -534,6 +543,37 @@ class Frontier:
         if order.source == "rest" and order.signal:
             run.rest_failed.append(order.signal)
         return Step()
+
+    # -- attachments (crawler/attachments.py decides which; here the capture waits for them) ----
+    def _with_attachments(self, run: _Section, capture: Capture, page: ExtractedPage) -> Step:
+        """The capture, once its attachments have answered: fetches for them now, and the
+        capture when it has nothing to wait for."""
+        if not self.options.attachments:
+            return Step(records=[capture])
+        wanted = att.select(page.links, capture.final_url, page.asset_hosts)
+        fetches, ready = self.attachments.hold(
+            capture, wanted, lambda url, conditional: self._fetch(o.ATTACHMENT, url, run, conditional=conditional,
+                                                                  doc_id=capture.url))
+        return Step(fetches=fetches, records=list(ready))
+
+    def on_attachment(self, run: _Section, order: Fetch, reply: Reply, text: Any = None) -> Step:
+        """An attachment answered: its body to store (once per content), and the captures
+        that now have all of theirs. A 304 means the body the memory names."""
+        blob = None
+        if reply.status == 304:
+            ref = self.attachments.not_modified(order.url, reply.url)
+            if ref is None:  # validators without a remembered body: ask again, in full
+                return Step([replace(order, conditional=False)]).forgetting(order.url)
+        else:
+            ref, blob = att.answer(order.url, reply.status, reply.body, reply.header("Content-Type"), reply.url,
+                                   self._now_iso(), text)
+        self.report.counts["attachments"] += 1
+        return Step(records=[blob] if blob else []).extend(Step(records=list(self.attachments.answered(order.url, ref))))
+
+    def on_attachment_failure(self, order: Fetch, failure: FetchFailure) -> Step:
+        self.report.counts["attachment_errors"] += 1
+        ref = AttachmentRef(url=order.url, error=att.failure_text(failure.detail))
+        return Step(records=list(self.attachments.answered(order.url, ref)))
 
     # -- removals -----------------------------------------------------------------------------
     def _gone(self, run: _Section, order: Fetch, reply: Reply) -> Step:

@@ -18,6 +18,7 @@ LISTING = "listing"  # …/category/<slug>/, page/2/, …
 SITEMAP = "sitemap"  # /wp-sitemap.xml and its post sub-sitemaps
 POST = "post"  # a single post page
 SHORTLINK = "shortlink"  # /?p=ID of a post whose URL answered 404/410 (removal evidence)
+ATTACHMENT = "attachment"  # a PDF, document or image a post links or embeds (crawler/attachments.py)
 
 # Why a post is fetched.
 DISCOVERY = "discovery"  # a source named it as new or changed

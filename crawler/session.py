@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 MEMORY_STATE = "crawl"  # ARCHIVE/state/crawl.json
 VALIDATORS_STATE = "validators"  # ARCHIVE/state/validators.json
+ATTACHMENTS_STATE = "attachments"  # ARCHIVE/state/attachments.json: URL -> its last full answer
 # Scrapy settings that carry the run's configuration (the Config object itself) and id.
 CONFIG_SETTING = "KISI_CONFIG_OBJECT"
 RUN_ID_SETTING = "KISI_RUN_ID"
@@ -45,7 +46,7 @@ class CrawlSession:
         self.validators = Validators(self.archive.load_state(VALIDATORS_STATE) or validators_of_v1(saved))
         self.known = load_known(self.archive)
         self.frontier = Frontier(config.sections, self.memory, self.known, Options.from_config(config, run_id),
-                                 self.now)
+                                 self.now, attachment_memory=self.archive.load_state(ATTACHMENTS_STATE))
         logger.info("archive holds %d documents; this run %s", len(self.known),
                     "sweeps every source (removal check)" if self.frontier.sweep else "is incremental")
         self.warc = open_warc(self.archive, config, run_id, self.now) if config.warc else None
@@ -56,6 +57,7 @@ class CrawlSession:
         try:
             self.archive.save_state(MEMORY_STATE, memory.to_json())
             self.archive.save_state(VALIDATORS_STATE, self.validators.to_json())
+            self.archive.save_state(ATTACHMENTS_STATE, self.frontier.attachments.memory)
         except OSError as exc:
             logger.error("could not save the crawl state: %s", exc)
 
