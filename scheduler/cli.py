@@ -16,7 +16,7 @@ from crawler import exit_codes
 from crawler.config import ConfigError
 from storage import StorageError
 
-from . import __version__, cli_crawl, cli_daemon, cli_inspect, cli_serve
+from . import __version__, cli_archive, cli_crawl, cli_daemon, cli_inspect, cli_serve
 
 logger = logging.getLogger("kisi_archive")
 
@@ -58,11 +58,14 @@ def cli(verbose: bool) -> None:
       kisi-archive daemon --every 6h --run-now
       kisi-archive status --max-age 13h
       kisi-archive serve                      # the web viewer on http://127.0.0.1:8000/
+      kisi-archive reextract --all            # read stored responses again with the installed extractor
+      kisi-archive export --format wacz --out kisi.wacz
     """
     setup_logging(verbose)
 
 
-for _command in (*cli_crawl.COMMANDS, *cli_inspect.COMMANDS, *cli_daemon.COMMANDS, *cli_serve.COMMANDS):
+for _command in (*cli_crawl.COMMANDS, *cli_inspect.COMMANDS, *cli_archive.COMMANDS, *cli_daemon.COMMANDS,
+                 *cli_serve.COMMANDS):
     cli.add_command(_command)
 
 
