@@ -102,6 +102,7 @@ class Digests:
         self.conn.execute("CREATE TABLE IF NOT EXISTS payloads (digest TEXT PRIMARY KEY, uri TEXT NOT NULL, "
                           "date TEXT NOT NULL, record_id TEXT NOT NULL, file TEXT NOT NULL, "
                           "offset INTEGER NOT NULL, length INTEGER NOT NULL)")
+        self.conn.execute("CREATE INDEX IF NOT EXISTS payloads_uri ON payloads(uri, date)")
         if fresh:
             self._rebuild(path.parent.parent)
 
@@ -117,6 +118,11 @@ class Digests:
         if row is None:
             return None
         return WarcRef(file=row[3], offset=row[4], length=row[5], record_id=row[2], payload_digest=digest), row[0], row[1]
+
+    def latest_for(self, uri: str) -> tuple[WarcRef, str, str] | None:
+        """The newest response record of this URI: what a 304 says is still current."""
+        row = self.conn.execute("SELECT digest FROM payloads WHERE uri = ? ORDER BY date DESC LIMIT 1", (uri,)).fetchone()
+        return self.get(row[0]) if row else None
 
     def put(self, ref: WarcRef, uri: str, date: str) -> None:
         self.conn.execute("INSERT OR IGNORE INTO payloads VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -172,6 +178,15 @@ class WarcLog:
             record = self._writer.create_warc_record(exchange.url, "revisit", http_headers=http_headers,
                                                      warc_headers_dict=warc_headers)
             record.rec_headers.add_header("WARC-Profile", SERVER_NOT_MODIFIED)
+            # The full answer the 304 confirms, when the archive holds it: replay tools
+            # (pywb) then serve that payload, as WARC 1.1 section 6.7.3 allows.
+            earlier = self.digests.latest_for(exchange.url)
+            if earlier is not None:
+                original, uri, original_date = earlier
+                record.rec_headers.add_header("WARC-Refers-To-Target-URI", uri)
+                record.rec_headers.add_header("WARC-Refers-To-Date", original_date)
+                record.rec_headers.add_header("WARC-Refers-To", original.record_id)
+                digest = original.payload_digest
             kind = "revisit"
         elif earlier is not None and exchange.body:
             original, uri, original_date = earlier
