@@ -6,7 +6,7 @@ from typing import Any
 
 from scrapy.utils.defer import deferred_from_coro
 
-from storage import Archive, Capture, Sighting, StorageError
+from storage import Archive, Sighting, StorageError
 
 from .reextract import reread
 from .session import session_of
@@ -22,14 +22,15 @@ class ArchivePipeline:
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
         session = session_of(crawler)
+        if session.warc is not None:
+            # The WARC record a version points to is on disk before the version.
+            session.archive.before_version = session.warc.sync
         return cls(session.archive, crawler.stats, crawler, session.warc)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if self.write_failed:
             return item
         try:
-            if isinstance(item, Capture) and item.warc is not None and self.warc is not None:
-                self.warc.sync()  # the record a version points to is on disk before the version
             # A capture read by another extractor than the stored version: that version's
             # raw response is read again first (crawler.reextract), cause "extractor".
             result = self.archive.record(item, reread=reread)

@@ -57,6 +57,9 @@ class Archive:
         self.layout = Layout(self.root)
         self.readonly = readonly
         self._conn: sqlite3.Connection | None = None
+        # Called before a version file is written: the crawl makes the WARC records the
+        # version points to durable first (crawler/session.py), once per version, not per capture.
+        self.before_version: Callable[[], None] | None = None
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
@@ -297,6 +300,8 @@ class Archive:
                 commit = decide_commit(*(latest or (None, None)))
                 if commit.snapshot is None:
                     break
+                if self.before_version is not None and commit.snapshot.warc is not None:
+                    self.before_version()
                 try:
                     self._write_version(commit.snapshot, commit.raw_body)
                 except AlreadyExists:
