@@ -228,3 +228,16 @@ def test_a_schema_1_archive_opens_verifies_upgrades_and_verifies(tmp_path: Path)
     with Archive.open(root) as again:
         assert f"documents/{DOC}/v0001.json" in problem_paths(again)
     assert gzip.decompress((root / "documents" / DOC / "v0001.html.gz").read_bytes()).startswith(b"<html>")
+
+
+def test_the_upgrade_through_the_command(tmp_path: Path) -> None:
+    from tests.conftest import make_cli
+
+    cli = make_cli(tmp_path)
+    shutil.copytree(SCHEMA1, cli.archive)
+    assert cli("verify").code == 0
+    assert "archive schema 1 -> 2" in cli("upgrade").out
+    assert "nothing to do" in cli("upgrade").out
+    report = cli("verify", "--json").json()
+    assert report["ok"] and report["versions"] == 3
+    assert [v["cause"] for v in cli("history", DOC, "--json").json()] == ["site", "site"]

@@ -194,8 +194,13 @@ def test_pywb_replays_the_warcs(crawled: Crawled, tmp_path: Path) -> None:
     server = subprocess.Popen([str(tools / "wayback"), "-p", str(port), "-b", "127.0.0.1"], cwd=tmp_path, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        from storage.records import WarcRef
+        from storage.warcfiles import read_record
+
         snapshot = crawled.snapshot("127.0.0.1-kk-2374")
-        stamp = "".join(ch for ch in snapshot["fetched_at"] if ch.isdigit())[:8]
+        # The instant of the response record itself: later runs captured the same URL too.
+        headers, _payload = read_record(crawled.archive, WarcRef.from_json(snapshot["warc"]))
+        stamp = "".join(ch for ch in headers["WARC-Date"] if ch.isdigit())[:14]
         body = gzip.decompress((crawled.archive / "documents" / "127.0.0.1-kk-2374" / "v0001.html.gz").read_bytes())
         page = _get(f"http://127.0.0.1:{port}/kisi/{stamp}id_/{snapshot['final_url']}")
         assert page == body
