@@ -2,8 +2,11 @@
 from: the raw material crawler.attachments decides attachments from.
 
 Read from the tree extract.py has already parsed and scoped to the post's container (noise
-pruned), so a widget's, a sidebar's or a comment's links are never among them; about 0.1 ms
-a page (bench/bench_extract.py). Nothing is decided here: every <a href> and every <img>
+pruned), so a widget's, a sidebar's or a comment's links are never among them. Cost,
+measured on the golden pages: 0.4–0.6 ms of the 8 ms an extraction takes (docs/performance.md).
+Reading them in crawler/attachments.py instead would cost a second parse (0.14 ms there,
+more on larger pages) and, above all, finding the post's container and its noise again,
+with a second copy of those rules. Nothing is decided here: every <a href> and every <img>
 (its src, its srcset candidates, its classes such as WordPress's `wp-image-N`) is listed.
 """
 from __future__ import annotations
@@ -55,7 +58,10 @@ def content_links(container: HtmlElement | None, base: str) -> tuple[ContentLink
         if len(found) >= _MAX_LINKS:
             break
         if element.tag == "a":
-            url = absolute_url(base, element.get("href"))
+            href = element.get("href") or ""
+            if href.startswith(("#", "javascript:", "mailto:", "tel:")):
+                continue
+            url = absolute_url(base, href)
             if url:
                 found.append(ContentLink("a", url, " ".join(element.text_content().split()), (),
                                          element.get("class") or ""))
@@ -74,6 +80,8 @@ def asset_hosts(root: HtmlElement, base: str) -> tuple[str, ...]:
     uploads): the site itself, and a CDN serving its media, when it has one."""
     hosts = []
     for value in _HEAD_ASSETS(root):
+        if "/wp-" not in value:
+            continue  # most of a head: no URL to resolve
         url = absolute_url(base, str(value))
         if url and _OWN_ASSET.search(urlsplit(url).path):
             host = (urlsplit(url).hostname or "").lower()

@@ -552,8 +552,7 @@ class Frontier:
             return Step(records=[capture])
         wanted = att.select(page.links, capture.final_url, page.asset_hosts)
         fetches, ready = self.attachments.hold(
-            capture, wanted, lambda url, conditional: self._fetch(o.ATTACHMENT, url, run, conditional=conditional,
-                                                                  doc_id=capture.url))
+            capture, wanted, lambda url, conditional: self._fetch(o.ATTACHMENT, url, run, conditional=conditional))
         return Step(fetches=fetches, records=list(ready))
 
     def on_attachment(self, run: _Section, order: Fetch, reply: Reply, text: Any = None) -> Step:
