@@ -27,6 +27,9 @@ from .extract import EXTRACTOR, decode_html_ex, extract_page
 logger = logging.getLogger(__name__)
 
 _CHUNK = 16  # documents per piece of work given to a worker process
+# Below this many documents the work stays in this process: a worker spends about a second
+# importing trafilatura before its first page (bench/bench_reextract.py).
+PARALLEL_FROM = 512
 
 
 def _now() -> str:
@@ -106,7 +109,7 @@ def reextract(archive: Archive, doc_ids: Iterable[str] | None = None, *, workers
     context = {"root": str(archive.root), "at": _now(), "run_id": run_id}
     archive.conn  # the index exists before the workers open the archive read-only
     for results in ordered_map("crawler.reextract:read_chunk", context, chunks, workers=count if count > 1 else 0,
-                               serial_below=2, inflight=2):
+                               serial_below=max(2, PARALLEL_FROM // _CHUNK), inflight=2):
         for item in results:
             if isinstance(item, str):
                 report.skipped.append(item)
