@@ -269,6 +269,9 @@ class Config:
     timeout: float = 30.0
     retries: int = 2
     max_response_mb: int = 16
+    warc: bool = True
+    attachments: bool = True
+    max_attachment_mb: int = 100
     follow_translations: bool = True
     max_listing_pages: int = 500
     full: bool = False
@@ -342,6 +345,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("retries", "retries of a transient failure", number(0, 20, whole=True), "KISI_RETRIES"),
     Option("max_response_mb", "largest response accepted, in MiB", number(1, 4096, whole=True, unit="MiB"),
            "KISI_MAX_RESPONSE_MB"),
+    Option("warc", "write every HTTP exchange of a run to ARCHIVE/warc/<run>.warc.gz", flag(), "KISI_WARC"),
+    Option("attachments", "fetch and keep the PDFs, documents and images a post links or embeds", flag(),
+           "KISI_ATTACHMENTS"),
+    Option("max_attachment_mb", "largest attachment kept, in MiB (a larger one is listed, not kept)",
+           number(1, 4096, whole=True, unit="MiB"), "KISI_MAX_ATTACHMENT_MB"),
     Option("follow_translations", "also archive hreflang translations of event posts", flag(),
            "KISI_FOLLOW_TRANSLATIONS"),
     Option("max_listing_pages", "safety limit on category listing pages", number(1, 1_000_000, whole=True),

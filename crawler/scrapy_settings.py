@@ -30,6 +30,9 @@ STATIC: dict[str, Any] = {
         # Outside the retry and redirect middlewares: it sees the request as it leaves and the
         # final answer as it comes back.
         "crawler.middlewares.ConditionalRequestsMiddleware": 580,
+        # Nearer the downloader than redirects (600) and decompression (590), farther than
+        # the downloader's stats (850): each hop as sent and answered, bodies as sent.
+        "crawler.warc.WarcMiddleware": 800,
     },
     "RETRY_ENABLED": True,
     "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],

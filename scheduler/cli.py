@@ -21,7 +21,7 @@ from crawler.config import ConfigError
 from storage import StorageError
 from storage.query import BadQuery
 
-from . import __version__, cli_crawl, cli_daemon, cli_inspect, cli_probe, cli_serve
+from . import __version__, cli_crawl, cli_archive, cli_daemon, cli_inspect, cli_probe, cli_serve
 from .cli_common import CommandFailed, stderr_line
 
 logger = logging.getLogger("kisi_archive")
@@ -51,11 +51,14 @@ def cli(verbose: bool) -> None:
       kisi-archive daemon --every 6h --run-now
       kisi-archive status --max-age 13h
       kisi-archive serve                      # the web viewer on http://127.0.0.1:8000/
+      kisi-archive reextract --all            # read stored responses again with the installed extractor
+      kisi-archive export --format wacz --out kisi.wacz
     """
     setup_logging(verbose)
 
 
-for _command in (*cli_crawl.COMMANDS, *cli_probe.COMMANDS, *cli_inspect.COMMANDS, *cli_daemon.COMMANDS,
+for _command in (*cli_crawl.COMMANDS, *cli_probe.COMMANDS, *cli_inspect.COMMANDS, *cli_archive.COMMANDS,
+                 *cli_daemon.COMMANDS,
                  *cli_serve.COMMANDS):
     cli.add_command(_command)
 

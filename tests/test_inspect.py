@@ -302,7 +302,7 @@ def test_export_csv_to_a_file_with_manifest(cli: Cli, listing: list[dict], tmp_p
     manifest = json.loads((tmp_path / "exports" / "all.csv.manifest.json").read_text("utf-8"))
     assert manifest["count"] == len(rows) and manifest["format"] == "csv" and manifest["all_versions"] is True
     assert manifest["sha256"] == hashlib.sha256(body).hexdigest() and manifest["bytes"] == len(body)
-    assert manifest["filters"]["categories"] == ["Events"] and manifest["schema_version"] == 1
+    assert manifest["filters"]["categories"] == ["Events"] and manifest["schema_version"] == 2
     assert manifest["created_at"] and manifest["skipped"] == [] and manifest["columns"] == list(CSV_COLUMNS)
     again = cli("export", "--out", str(tmp_path / "latest.jsonl"), "--json").json()
     assert again["count"] == len(listing) and again["format"] == "jsonl"
