@@ -16,6 +16,7 @@ BEFORE: dict[str, Any] = {
     "categories": ["Events"],
     "tags": ["politics"],
     "canonical_url": "https://kisi.kz/en/experts-discussed/",
+    "attachments": [{"url": "https://kisi.kz/wp-content/uploads/2024/05/report.pdf", "sha256": "a" * 64}],
 }
 LATER = "2024-05-04T10:00:00+00:00"
 
@@ -37,6 +38,10 @@ LATER = "2024-05-04T10:00:00+00:00"
     ({"date_published": "2024-05-02T09:00:00+00:00"}, False),
     ({"author": "KISI"}, False),
     ({"author": None}, False),
+    # the linked report's file changed, or a file was added
+    ({"attachments": [{"url": "https://kisi.kz/wp-content/uploads/2024/05/report.pdf", "sha256": "b" * 64}]}, False),
+    ({"attachments": [*BEFORE["attachments"], {"url": "https://kisi.kz/wp-content/uploads/2024/05/photo.jpg",
+                                              "sha256": "c" * 64}]}, False),
     # nothing changed
     ({}, False),
 ])
