@@ -113,7 +113,7 @@ class Filters:
         if self.categories:
             keys = [idx.label_key(c) for c in self.categories]
             clauses.append(
-                f"EXISTS (SELECT 1 FROM categories c WHERE c.doc_id = d.doc_id AND c.version = {version} "
+                f"EXISTS (SELECT 1 FROM categories c WHERE c.doc_id = {row}.doc_id AND c.version = {version} "
                 f"AND c.key IN ({', '.join('?' * len(keys))}))"
             )
             params.extend(keys)
@@ -125,6 +125,11 @@ class Filters:
             clauses.append("EXISTS (SELECT 1 FROM versions c WHERE c.doc_id = d.doc_id AND c.version > 1 AND c.cause = ?)")
             params.append(self.cause)
         return (" AND ".join(clauses) or "1"), params
+
+    @property
+    def needs_documents(self) -> bool:
+        """Whether sql(all_versions=True) reads `documents d` (the document's own state)."""
+        return bool(self.changed or self.removed or self.cause)
 
 
 # -- list --------------------------------------------------------------------------------
@@ -381,21 +386,21 @@ def search(conn: sqlite3.Connection, text: str, filters: Filters = Filters(), *,
         "published": "v.date_published IS NULL, v.date_published, v.doc_id, v.version",
         "-published": "v.date_published IS NULL, v.date_published DESC, v.doc_id DESC, v.version DESC",
     }[sort]
-    base = (
-        "FROM fulltext JOIN versions v ON v.text_id = fulltext.rowid JOIN documents d ON d.doc_id = v.doc_id "
-        f"WHERE fulltext MATCH ? AND {where}"
-    )
-    # Snippets in a second query, for the page of hits only: in the first, SQLite would
-    # compute one for every match before sorting (reading and re-tokenizing every text).
-    select = (
-        "SELECT fulltext.rowid AS text_id, v.doc_id, v.version, v.version = d.versions AS latest, d.status, "
-        "v.language, v.title, v.date_published, v.url, v.categories, bm25(fulltext, 4.0, 1.0) AS score "
-        f"{base} ORDER BY {order} LIMIT ? OFFSET ?"
-    )
+    # Matches are ranked and counted over the covering index of versions alone; documents
+    # join in only where the filters need them (latest versions, changed, removed, cause):
+    # across every version that join cost as much as the ranking itself.
+    documents = "JOIN documents d ON d.doc_id = v.doc_id " if not all_versions or filters.needs_documents else ""
+    base = f"FROM fulltext JOIN versions v ON v.text_id = fulltext.rowid {documents}WHERE fulltext MATCH ? AND {where}"
+    # The page's fields and snippets come in later queries, for the page of hits only: in
+    # the first, SQLite would carry every match's title, URL and categories through the sort,
+    # or build a snippet for each (reading and re-tokenizing every text).
+    select = (f"SELECT fulltext.rowid AS text_id, v.doc_id, v.version, bm25(fulltext, 4.0, 1.0) AS score "
+              f"{base} ORDER BY {order} LIMIT ? OFFSET ?")
     try:
-        rows = conn.execute(select, [query, *params, limit, offset]).fetchall()
+        ranked = conn.execute(select, [query, *params, limit, offset]).fetchall()
         total = conn.execute(f"SELECT COUNT(*) {base}", [query, *params]).fetchone()[0]
-        text_ids = sorted({r["text_id"] for r in rows})
+        fields = _hit_fields(conn, [(r["doc_id"], r["version"]) for r in ranked])
+        text_ids = sorted({r["text_id"] for r in ranked})
         snippets = dict(conn.execute(
             f"SELECT rowid, snippet(fulltext, 1, '{MARK_START}', '{MARK_END}', '…', ?) FROM fulltext "
             f"WHERE fulltext MATCH ? AND rowid IN ({', '.join('?' * len(text_ids))})",
@@ -407,13 +412,13 @@ def search(conn: sqlite3.Connection, text: str, filters: Filters = Filters(), *,
             raise BadQuery(f"malformed search query {text!r}: {message} "
                            '(quote phrases with "…", balance parentheses, put AND/OR/NOT between words)') from None
         raise StorageError(f"search failed: {message} (`kisi-archive reindex` rebuilds the index)") from None
-    hits = [
-        SearchHit(doc_id=r["doc_id"], version=r["version"], latest=bool(r["latest"]), status=r["status"],
-                  language=r["language"], title=r["title"], date_published=r["date_published"], url=r["url"],
-                  categories=json.loads(r["categories"]), snippet=snippets.get(r["text_id"]) or "",
-                  score=round(r["score"], 4))
-        for r in rows
-    ]
+    hits = []
+    for r in ranked:
+        f = fields[(r["doc_id"], r["version"])]
+        hits.append(SearchHit(doc_id=r["doc_id"], version=r["version"], latest=bool(f["latest"]), status=f["status"],
+                              language=f["language"], title=f["title"], date_published=f["date_published"],
+                              url=f["url"], categories=json.loads(f["categories"]),
+                              snippet=snippets.get(r["text_id"]) or "", score=round(r["score"], 4)))
     return SearchResult(query=text, fts_query=query, total=total, hits=hits)
 
 
@@ -471,6 +476,19 @@ def search_attachments(conn: sqlite3.Connection, text: str, filters: Filters = F
                           label=r["label"], sha256=r["sha256"], snippet=r["snippet"] or "", score=round(r["score"], 4))
             for r in rows]
     return query, total, hits
+
+
+def _hit_fields(conn: sqlite3.Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], sqlite3.Row]:
+    """What a search hit shows of each (doc_id, version), by key."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        "SELECT v.doc_id, v.version, v.version = d.versions AS latest, d.status, v.language, v.title, "
+        f"v.date_published, v.url, v.categories FROM (VALUES {', '.join(['(?, ?)'] * len(keys))}) k "
+        "JOIN versions v ON v.doc_id = k.column1 AND v.version = k.column2 JOIN documents d ON d.doc_id = v.doc_id",
+        [value for key in keys for value in key],
+    ).fetchall()
+    return {(r["doc_id"], r["version"]): r for r in rows}
 
 
 # -- stats -------------------------------------------------------------------------------
