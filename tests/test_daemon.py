@@ -289,7 +289,7 @@ def started_between(records: list[RunRecord], start: float, end: float) -> list[
 @pytest.mark.e2e
 def test_scheduled_runs_busy_archive_and_sigterm_mid_crawl(site, cli, daemons) -> None:
     daemon = daemons("--every", "3s", "--jitter", "0", "--run-now", "--log-format", "json", site=site)
-    wait_for(lambda: len(finished(cli, "completed")) >= 2, 20, "a startup and a scheduled run", daemon)
+    wait_for(lambda: len(finished(cli, "completed")) >= 2, 60, "a startup and a scheduled run", daemon)
 
     listed = cli("runs", "--json").json()
     assert [r["started_at"] for r in listed] == sorted((r["started_at"] for r in listed), reverse=True)
@@ -316,7 +316,7 @@ def test_scheduled_runs_busy_archive_and_sigterm_mid_crawl(site, cli, daemons) -
     # A crawl that started before the slow-down may be just ending: wait for one that started
     # after it, whose listing request will take 6 s.
     before = {r.run_id for r in runs(cli)}
-    holder = wait_for(lambda: (h := crawling(cli)) and h.run_id not in before and h, 20, "a crawl in progress", daemon)
+    holder = wait_for(lambda: (h := crawling(cli)) and h.run_id not in before and h, 60, "a crawl in progress", daemon)
     busy = cli.crawl(site, check=False)
     assert busy.code == 4, busy
     assert busy.err.count("\n") == 1 and "another crawl is writing" in busy.err and holder.run_id in busy.err
@@ -350,7 +350,7 @@ def test_scheduled_runs_busy_archive_and_sigterm_mid_crawl(site, cli, daemons) -
 def test_sigstop_across_several_intervals_gives_one_coalesced_run(site, cli, daemons) -> None:
     daemon = daemons("--every", "3s", "--jitter", "0", site=site)
     state_file = cli.archive / "daemon.json"
-    state = wait_for(lambda: state_file.exists() and json.loads(state_file.read_text()), 15, "daemon.json", daemon)
+    state = wait_for(lambda: state_file.exists() and json.loads(state_file.read_text()), 60, "daemon.json", daemon)
     first_due = datetime.fromisoformat(state["next_run_at"]).timestamp()  # to the second, rounded down
     daemon.signal(signal.SIGSTOP)
     # Stopped across the fire times first_due, +3 s and +6 s; continue 1.5 to 2.5 s after the third
@@ -378,7 +378,7 @@ def test_killed_daemon_is_replaced_and_its_orphaned_crawl_recorded(site, cli, da
     with site.modify() as state:
         state.slow_down("/en/category/events/", 2)
     first = daemons("--every", "1h", "--run-now", "--jitter", "0", site=site)
-    holder = wait_for(lambda: crawling(cli), 20, "the first crawl", first)
+    holder = wait_for(lambda: crawling(cli), 60, "the first crawl", first)
     first.signal(signal.SIGKILL)
     first.wait()
 
@@ -386,10 +386,10 @@ def test_killed_daemon_is_replaced_and_its_orphaned_crawl_recorded(site, cli, da
     assert "took over the daemon lock left by pid" in wait_for(lambda: "daemon started" in second.log and second.log,
                                                                15, "the second daemon", second)
     # Its first runs find the orphaned crawl still writing: recorded as skipped, naming it.
-    skipped = wait_for(lambda: finished(cli, "skipped"), 20, "a skipped run", second)
+    skipped = wait_for(lambda: finished(cli, "skipped"), 60, "a skipped run", second)
     assert holder.run_id in skipped[0].reason
     # Once the orphan is done, the lock is taken over and the orphan's run closed from its summary.
-    wait_for(lambda: [r for r in finished(cli, "completed") if r.run_id != holder.run_id], 30, "a run of the new daemon",
+    wait_for(lambda: [r for r in finished(cli, "completed") if r.run_id != holder.run_id], 60, "a run of the new daemon",
              second)
     orphan = next(r for r in runs(cli) if r.run_id == holder.run_id)
     assert orphan.outcome == "completed" and orphan.counts["new_documents"] > 0
@@ -410,14 +410,14 @@ def test_site_outage_is_recorded_and_the_daemon_recovers(site, cli, daemons) -> 
     assert cli("status").code == 0
 
     daemon = daemons("--every", "2s", "--jitter", "0", site=site)
-    wait_for(lambda: [r for r in finished(cli, "completed") if r.trigger == "schedule"], 20, "a scheduled run", daemon)
+    wait_for(lambda: [r for r in finished(cli, "completed") if r.trigger == "schedule"], 60, "a scheduled run", daemon)
     site.stop()
-    failed = wait_for(lambda: [r for r in finished(cli, "failed") if r.trigger == "schedule"], 30, "a failed run",
+    failed = wait_for(lambda: [r for r in finished(cli, "failed") if r.trigger == "schedule"], 60, "a failed run",
                       daemon)
     assert "unreachable" in (failed[0].reason or "")
     site.start()
     before = len(finished(cli, "completed"))
-    wait_for(lambda: len(finished(cli, "completed")) > before, 30, "a run after the site came back", daemon)
+    wait_for(lambda: len(finished(cli, "completed")) > before, 60, "a run after the site came back", daemon)
     assert daemon.proc.poll() is None
     daemon.signal(signal.SIGINT)
     assert daemon.wait(60) == 0
@@ -431,13 +431,13 @@ def test_hung_crawl_is_stopped_at_its_time_limit_and_the_daemon_carries_on(site,
     with site.modify() as state:
         state.slow_down("/robots.txt", 30)  # every crawl asks for it first: the crawl hangs
     daemon = daemons("--every", "2s", "--jitter", "0", "--run-now", "--time-limit", "3s", site=site)
-    record = wait_for(lambda: finished(cli, "timed-out"), 30, "a timed-out run", daemon)[0]
+    record = wait_for(lambda: finished(cli, "timed-out"), 60, "a timed-out run", daemon)[0]
     took = (datetime.fromisoformat(record.finished_at) - datetime.fromisoformat(record.started_at)).total_seconds()
     assert took < 15 and "time limit" in (record.reason or "")
     assert "hit its time limit" in daemon.log
     with site.modify() as state:
         state.slow.clear()
-    wait_for(lambda: [r for r in finished(cli) if r.started_at > record.finished_at], 20, "a later run", daemon)
+    wait_for(lambda: [r for r in finished(cli) if r.started_at > record.finished_at], 60, "a later run", daemon)
     assert daemon.proc.poll() is None
     daemon.signal(signal.SIGTERM)
     assert daemon.wait(60) == 0
