@@ -600,14 +600,13 @@ def overflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
     with hostile_site(tmp_path_factory.mktemp("overflow"),
                       [("post-id-overflow", {}), ("rest-totals-not-numbers", {})], state=small_state()) as h:
         h.crawl()
-        h.crawl()
         yield h
 
 
 @xfail("looking up post id 2^63+7 in SQLite raises OverflowError in the pipeline: a traceback in the log, the post silently not stored")
 def test_a_huge_post_id_crawls_without_traceback(overflow: Hostile) -> None:
     assert overflow.tracebacks() == []
-    assert [r.code for r in overflow.runs] == [0, 0]
+    assert [r.code for r in overflow.runs] == [0]
 
 
 def test_a_huge_post_id_never_breaks_verify_or_reindex(overflow: Hostile) -> None:
@@ -711,33 +710,39 @@ def test_a_listing_whose_next_link_loops_is_read_once(loops: Hostile, lang: str)
     assert len(reads) <= listing_pages(loops, lang) + 1, reads[:20]
 
 
-GHOSTS_BACKSTOP = 25  # seconds: a crawl of this five-post site takes a few, whatever its feed and sitemap hold
+GHOSTS_BACKSTOP = 20  # seconds: a crawl of this five-post site takes a few, whatever its feed or sitemap holds
 SITEMAP_MAX_URLS = 50_000  # per sitemap file: the sitemaps.org protocol's own limit
 
 
 @pytest.fixture(scope="module")
-def ghosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
-    with hostile_site(tmp_path_factory.mktemp("ghosts"), [("feed-ghost-items", {}), ("sitemap-ghost-urls", {})],
-                      state=small_state()) as h:
+def ghost_feed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
+    with hostile_site(tmp_path_factory.mktemp("ghost-feed"), [("feed-ghost-items", {})], state=small_state()) as h:
         h.crawl(until=over("/ghost-feed-", 10), deadline=GHOSTS_BACKSTOP)
         yield h
 
 
+@pytest.fixture(scope="module")
+def ghost_sitemap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
+    with hostile_site(tmp_path_factory.mktemp("ghost-sitemap"), [("sitemap-ghost-urls", {})], state=small_state()) as h:
+        h.crawl(until=over("/ghost-sitemap-", 0), deadline=GHOSTS_BACKSTOP)
+        yield h
+
+
 @xfail("every item of a 100,000-item feed becomes a post fetch; ordering them blocks the crawl for tens of seconds")
-def test_a_feed_of_100000_items_fetches_a_bounded_number_of_them(ghosts: Hostile) -> None:
-    assert ghosts.count("/ghost-feed-") <= 10
-    assert not ghosts.cut[0], f"the crawl of a five-post site had not ended after {GHOSTS_BACKSTOP} s"
+def test_a_feed_of_100000_items_fetches_a_bounded_number_of_them(ghost_feed: Hostile) -> None:
+    assert ghost_feed.count("/ghost-feed-") <= 10
+    assert not ghost_feed.cut[0], f"the crawl of a five-post site had not ended after {GHOSTS_BACKSTOP} s"
 
 
-def test_a_sitemap_of_100000_urls_fetches_none_of_them(ghosts: Hostile) -> None:
-    assert ghosts.count("/wp-sitemap-posts-post-1.xml") >= 1, "the sitemap was never read: the test proves nothing"
-    assert ghosts.count("/ghost-sitemap-") == 0
+def test_a_sitemap_of_100000_urls_fetches_none_of_them(ghost_sitemap: Hostile) -> None:
+    assert ghost_sitemap.count("/wp-sitemap-posts-post-1.xml") >= 1, "the sitemap was never read: the test proves nothing"
+    assert ghost_sitemap.count("/ghost-sitemap-") == 0
 
 
-@xfail("reads all 100,000 URLs of a sitemap (twice the protocol's limit), one normalize_url after another")
-def test_a_sitemap_of_100000_urls_is_read_up_to_the_protocol_limit(ghosts: Hostile) -> None:
-    assert not ghosts.cut[0], f"the crawl of a five-post site had not ended after {GHOSTS_BACKSTOP} s"
-    assert ghosts.record()["sources"]["sources"]["sitemap"]["posts"] <= SITEMAP_MAX_URLS
+@xfail("reads all 100,000 URLs of a sitemap, twice the sitemaps.org limit of 50,000, one by one (tens of seconds of CPU)")
+def test_a_sitemap_of_100000_urls_is_read_up_to_the_protocol_limit(ghost_sitemap: Hostile) -> None:
+    assert not ghost_sitemap.cut[0], f"the crawl of a five-post site had not ended after {GHOSTS_BACKSTOP} s"
+    assert ghost_sitemap.record()["sources"]["sources"]["sitemap"]["posts"] <= SITEMAP_MAX_URLS
 
 
 UNBOUNDED_SAID = {
@@ -745,8 +750,8 @@ UNBOUNDED_SAID = {
     "sitemap-index-self": ("endless_sitemap", [(SELF_INDEX.rsplit("/", 1)[1],)]),
     "listing-next-first": ("loops", [("category/events", "next")]),
     "listing-next-pair": ("loops", [("%d1%81%d0%be%d0%b1%d1%8b%d1%82%d0%b8%d1%8f", "next")]),
-    "feed-ghost-items": ("ghosts", [("feed", "100000"), ("feed", "100,000"), ("feed", "items")]),
-    "sitemap-ghost-urls": ("ghosts", [("wp-sitemap-posts-post-1.xml", "50")]),
+    "feed-ghost-items": ("ghost_feed", [("feed", "100000"), ("feed", "100,000"), ("feed", "items")]),
+    "sitemap-ghost-urls": ("ghost_sitemap", [("wp-sitemap-posts-post-1.xml", "50")]),
 }
 UNBOUNDED_SILENT = {
     "rest-total-pages-huge": "reads the claimed pages without a word",
@@ -767,7 +772,7 @@ def test_each_unbounded_source_is_named_in_one_sentence(request: pytest.FixtureR
     assert h.said(*needles), "\n".join(h.diagnostics()[-60:])
 
 
-@pytest.mark.parametrize("group", ["endless_rest", "endless_sitemap", "loops", "ghosts"])
+@pytest.mark.parametrize("group", ["endless_rest", "endless_sitemap", "loops", "ghost_feed", "ghost_sitemap"])
 def test_no_traceback_with_unbounded_sources(request: pytest.FixtureRequest, group: str) -> None:
     assert request.getfixturevalue(group).tracebacks() == []
 

@@ -866,7 +866,8 @@ def _bomb(root: str, megabytes: int) -> bytes:
 _TABLE: list[Behaviour] = [
     # Content of other hosts stored or requested as the site's own.
     Behaviour("redirect-offsite", "a post's URL answers 301 to the same address on another host",
-              "Page Links To / Redirection plugins: wp_redirect() accepts any host (only wp_safe_redirect() checks)",
+              "Page Links To (classes/plugin.php template_redirect(): wp_redirect($link, 301)); wp_redirect() "
+              "takes any host, only wp_safe_redirect() checks",
               _post_install(), _redirect_offsite),
     Behaviour("meta-refresh-offsite", "a post carries <meta http-equiv=refresh> to another host",
               "the classic injected redirect of a compromised WordPress (SEO-spam hacks)",
@@ -890,13 +891,13 @@ _TABLE: list[Behaviour] = [
               "Yoast's wpseo_sitemap_index filter, documented for adding external sitemaps",
               _params_only, _sitemap_index_offsite),
     Behaviour("sitemap-offsite-urls", "a post sitemap lists URLs of another host",
-              "external permalinks (Page Links To) listed by the sitemap",
+              "Page Links To filters post_link, so the sitemap lists the external URL",
               _params_only, _sitemap_offsite_urls),
     Behaviour("feed-offsite-items", "the feed carries an item that links to another host",
               "feed aggregator plugins (WP RSS Aggregator, Feedzy) importing other sites' items",
               _params_only, _feed_offsite_items),
     Behaviour("rest-offsite-links", "the REST API names a post whose link is on another host",
-              "external permalinks: Page Links To filters post_link, which the REST `link` field uses",
+              "Page Links To filters post_link, which the REST `link` field uses",
               _params_only, _rest_offsite_links),
     Behaviour("feed-xxe", "the feed declares external entities and an external DTD (another host, file:)",
               "an attacker-controlled or hijacked feed (XML external entity attack)",
