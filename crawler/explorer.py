@@ -35,7 +35,8 @@ from .structure import (FoundLanguage, FoundSection, RestCategory, SiteStructure
 logger = logging.getLogger(__name__)
 
 # How strongly each source links a language's category to the seed's (lower is stronger).
-STRENGTH = {"seed": 0, "hreflang": 1, "switcher": 2, "translation": 3, "rest-slug": 4, "rest-name": 5, "menu-name": 6}
+STRENGTH = {"seed": 0, "hreflang": 1, "switcher": 2, "rest-link": 3, "translation": 4, "rest-slug": 5, "rest-name": 6,
+            "menu-name": 7}
 # Fetch kinds of first contact.
 HOME = "home"
 SEED_LISTING = "seed-listing"
@@ -87,13 +88,14 @@ class Explorer:
         return Fetch(url=url, kind=kind, section=self.seed.label, priority=40, **fields)  # type: ignore[arg-type]
 
     def start(self) -> Step:
-        slug = self.seed.category
+        query = {"slug": self.seed.category, "_fields": "id,slug,name,link,count,parent"}
+        if language_of_query(self.seed.url):  # WPML filters terms by the language the request names
+            query["lang"] = language_of_query(self.seed.url)
         return Step([
             self._fetch(HOME, self.seed.url),
             self._fetch(SEED_LISTING, self.seed.listing_url),
             self._fetch(PLL_LANGUAGES, rest_url(self.seed.url, "pll/v1/languages")),
-            self._fetch(SEED_CATEGORY, rest_url(self.seed.url, "wp/v2/categories",
-                                                {"slug": slug, "_fields": "id,slug,name,link,count,parent"})),
+            self._fetch(SEED_CATEGORY, rest_url(self.seed.url, "wp/v2/categories", query)),
         ])
 
     # -- answers -----------------------------------------------------------------------------------
@@ -201,13 +203,19 @@ class Explorer:
             return Step()
         root = normalize_url(language.root)
         seed_slug = normalize_url(f"https://h/{self.seed.category}").rsplit("/", 1)[-1].lower()
+        linked = [c.listing for c in self._candidates.get(code, [])]
         for category in parse_rest_categories(reply.body):
             # Polylang answers an unknown ?lang= with the default language's terms: only a
             # category listed under this language's root is this language's.
             if not self._under_root(category.link, code, root):
                 continue
             slug = normalize_url(f"https://h/{category.slug}").rsplit("/", 1)[-1].lower()
-            if seed_slug and slug.startswith(seed_slug + "-"):
+            if any(same_page(category.link, listing) for listing in linked):
+                # The REST API confirms what a page linked, and gives its id and post count.
+                self._candidate(code, _Candidate(category.link, "rest-link",
+                                                 f"REST categories in {code}: {category.name!r} (id {category.id})",
+                                                 category.id, category.name, category.count))
+            elif seed_slug and slug.startswith(seed_slug + "-"):
                 self._candidate(code, _Candidate(category.link, "rest-slug",
                                                  f"REST categories in {code}: slug {category.slug!r}",
                                                  category.id, category.name, category.count))
@@ -249,14 +257,16 @@ class Explorer:
         if self.structure.failure and self._seed_listing_missing:
             return step
         for code, language in sorted(self._languages.items()):
-            if code in self._candidates or code == self._seed_language:
+            if code == self._seed_language:
                 continue
             if self._rest == "ok":
+                # Asked even when a page linked the category: it cross-checks the link and
+                # gives the category's id and post count (the crawl needs the id anyway).
                 step.fetches.append(self._fetch(LANGUAGE_CATEGORIES, rest_url(
                     self.seed.url, "wp/v2/categories",
                     {"lang": code, "per_page": 100, "hide_empty": 1, "_fields": "id,slug,name,link,count,parent"}),
                     doc_id=code))
-            else:
+            elif code not in self._candidates:
                 step.fetches.append(self._fetch(LANGUAGE_HOME, language.root, doc_id=code))
         return step
 

@@ -39,9 +39,11 @@ from typing import Any, Iterable
 from urllib.parse import urlencode, urlsplit
 
 from storage import Capture, Removal, Sighting
+from storage.records import AttachmentRef
 from storage.records import content_fields
 from storage.urls import normalize_url, site_key
 
+from . import attachments as att
 from . import explorer as ex
 from . import orders as o
 from . import plan
@@ -63,7 +65,7 @@ REST_FULL_PAGE = 100  # … when enumerating the categories (WordPress's maximum
 REST_FIELDS = "id,link,slug,date_gmt,modified_gmt,categories"
 # Priorities: posts first (they are what the run is for), then the sources that name them.
 PRIORITY = {o.REST_CATEGORIES: 30, o.REST_POSTS: 30, o.FEED: 20, o.SITEMAP: 20, o.LISTING: 10,
-            o.POST: 0, o.SHORTLINK: 0}
+            o.POST: 0, o.SHORTLINK: 0, o.ATTACHMENT: 5}
 SITEMAPS = ("wp-sitemap.xml", "sitemap_index.xml")  # WordPress core's, then Yoast's and Rank Math's
 DISCOVERY, CHECKS, REMOVALS, DONE = "discovery", "checks", "removals", "done"
 
@@ -80,6 +82,7 @@ class Options:
     sweep_every: timedelta | None = timedelta(days=1)
     removal_grace: timedelta | None = None
     run_id: str | None = None
+    attachments: bool = True  # fetch what posts link and embed (crawler/attachments.py)
 
     @classmethod
     def from_config(cls, config: Config, run_id: str | None = None) -> Options:
@@ -90,7 +93,8 @@ class Options:
         return cls(seed=config.seed, sections=tuple(config.sections), discover=config.discover, full=config.full,
                    follow_translations=config.follow_translations, max_listing_pages=config.max_listing_pages,
                    recheck=recheck, sweep_every=plan.parse_duration(config.sweep_every),
-                   removal_grace=plan.parse_duration(config.removal_grace), run_id=run_id)
+                   removal_grace=plan.parse_duration(config.removal_grace), run_id=run_id,
+                   attachments=config.attachments)
 
 
 @dataclass
@@ -145,8 +149,10 @@ class _Site:
 
 
 class Frontier:
-    def __init__(self, memory: CrawlMemory, known: KnownDocuments, options: Options, now: datetime) -> None:
+    def __init__(self, memory: CrawlMemory, known: KnownDocuments, options: Options, now: datetime, *,
+                 attachment_memory: dict[str, Any] | None = None) -> None:
         self.memory, self.known, self.options, self.now = memory, known, options, now
+        self.attachments = att.AttachmentFetches(memory=att.known_refs(attachment_memory or {}))
         self.report = RunReport()
         self.sweep = plan.sweep_due(memory.last_sweep, options.sweep_every, now, full=options.full,
                                     pending_removals=memory.sweep_requested)
@@ -308,6 +314,8 @@ class Frontier:
         if order.kind in ex.KINDS:
             return self._explored(order, self._explorer_of(order).on_reply(order, reply))
         run = self.runs[order.section]
+        if order.kind == o.ATTACHMENT:
+            return self.on_attachment(run, order, reply, page)
         handler = {o.REST_CATEGORIES: self.on_rest_categories, o.REST_POSTS: self.on_rest_posts,
                    o.FEED: self.on_feed, o.LISTING: self.on_listing, o.SITEMAP: self.on_sitemap,
                    o.SHORTLINK: self.on_shortlink}.get(order.kind)
@@ -321,6 +329,8 @@ class Frontier:
         if order.kind in ex.KINDS:
             return self._explored(order, self._explorer_of(order).on_failure(order, failure), failure)
         run = self.runs[order.section]
+        if order.kind == o.ATTACHMENT:
+            return self.on_attachment_failure(order, failure)
         site = self.sites[run.root]
         if order.kind in (o.REST_CATEGORIES, o.REST_POSTS):
             return self._rest_unavailable(site, failure.detail)
@@ -703,11 +713,11 @@ class Frontier:
             http_status=reply.status, fetched_at=self._now_iso(), site=run.site, extractor=dict(page.extractor),
             raw_body=reply.body, raw_content_type=reply.header("Content-Type"), run_id=self.options.run_id,
             sources=(order.source,) if order.source else (), language_evidence=dict(page.language_evidence),
-            decoding=dict(page.decoding),
+            decoding=dict(page.decoding), warc=reply.warc,
         )
         if capture.language is None and run.section.language:
             capture = replace(capture, language=run.section.language)
-        step = Step(records=[capture])
+        step = self._with_attachments(run, capture, page)
         if order.translation_of:
             step.extend(self._adopt_translation_category(run, page, reply, order.translation_of))
         return step.extend(self._translations(run, page, reply))
@@ -752,6 +762,36 @@ class Frontier:
         if order.source == "rest" and order.signal:
             self.sites[run.root].rest_failed.append(order.signal)
         return Step()
+
+    # -- attachments (crawler/attachments.py decides which; here the capture waits for them) ----
+    def _with_attachments(self, run: _Section, capture: Capture, page: ExtractedPage) -> Step:
+        """The capture, once its attachments have answered: fetches for them now, and the
+        capture when it has nothing to wait for."""
+        if not self.options.attachments:
+            return Step(records=[capture])
+        wanted = att.select(page.links, capture.final_url, page.asset_hosts)
+        fetches, ready = self.attachments.hold(
+            capture, wanted, lambda url, conditional: self._fetch(o.ATTACHMENT, url, run, conditional=conditional))
+        return Step(fetches=fetches, records=list(ready))
+
+    def on_attachment(self, run: _Section, order: Fetch, reply: Reply, text: Any = None) -> Step:
+        """An attachment answered: its body to store (once per content), and the captures
+        that now have all of theirs. A 304 means the body the memory names."""
+        blob = None
+        if reply.status == 304:
+            ref = self.attachments.not_modified(order.url, reply.url)
+            if ref is None:  # validators without a remembered body: ask again, in full
+                return Step([replace(order, conditional=False)]).forgetting(order.url)
+        else:
+            ref, blob = att.answer(order.url, reply.status, reply.body, reply.header("Content-Type"), reply.url,
+                                   self._now_iso(), text)
+        self.report.counts["attachments"] += 1
+        return Step(records=[blob] if blob else []).extend(Step(records=list(self.attachments.answered(order.url, ref))))
+
+    def on_attachment_failure(self, order: Fetch, failure: FetchFailure) -> Step:
+        self.report.counts["attachment_errors"] += 1
+        ref = AttachmentRef(url=order.url, error=att.failure_text(failure.detail))
+        return Step(records=list(self.attachments.answered(order.url, ref)))
 
     # -- removals -------------------------------------------------------------------------------------
     def _gone(self, run: _Section, order: Fetch, reply: Reply) -> Step:

@@ -18,6 +18,7 @@ LISTING = "listing"  # …/category/<slug>/, page/2/, …
 SITEMAP = "sitemap"  # /wp-sitemap.xml and its post sub-sitemaps
 POST = "post"  # a single post page
 SHORTLINK = "shortlink"  # /?p=ID of a post whose URL answered 404/410 (removal evidence)
+ATTACHMENT = "attachment"  # a PDF, document or image a post links or embeds (crawler/attachments.py)
 
 # Why a post is fetched.
 DISCOVERY = "discovery"  # a source named it as new or changed
@@ -58,6 +59,7 @@ class Reply:
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
     requested_url: str = ""  # the first URL asked for, before redirects
+    warc: Any = None  # where the crawl's WARC file keeps this answer (storage.WarcRef), if it does
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -7,7 +7,9 @@ from typing import Any
 from scrapy.utils.defer import deferred_from_coro
 
 from storage import Archive, Sighting, StorageError
+from storage.records import AttachmentBlob
 
+from .reextract import reread
 from .session import session_of
 
 logger = logging.getLogger(__name__)
@@ -25,19 +27,25 @@ def language_of(item: Any, doc_id: str) -> str:
 
 
 class ArchivePipeline:
-    def __init__(self, archive: Archive, stats: Any, crawler: Any = None) -> None:
-        self.archive, self.stats, self.crawler = archive, stats, crawler
+    def __init__(self, archive: Archive, stats: Any, crawler: Any = None, warc: Any = None) -> None:
+        self.archive, self.stats, self.crawler, self.warc = archive, stats, crawler, warc
         self.write_failed: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
-        return cls(session_of(crawler).archive, crawler.stats, crawler)
+        session = session_of(crawler)
+        if session.warc is not None:
+            # The WARC record a version points to is on disk before the version.
+            session.archive.before_version = session.warc.sync
+        return cls(session.archive, crawler.stats, crawler, session.warc)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if self.write_failed:
             return item
         try:
-            result = self.archive.record(item)
+            # A capture read by another extractor than the stored version: that version's
+            # raw response is read again first (crawler.reextract), cause "extractor".
+            result = self.archive.record(item, reread=reread)
         except (StorageError, OSError) as exc:
             # A write error is not a page error: stop the run loudly rather than lose data.
             what = getattr(item, "url", None) or getattr(item, "doc_id", None) or type(item).__name__
@@ -49,7 +57,8 @@ class ArchivePipeline:
             return item
         outcome = "not-modified" if isinstance(item, Sighting) else result.outcome
         self.stats.inc_value(f"kisi/{outcome}")
-        self.stats.inc_value(f"{LANGUAGE_STATS}{language_of(item, result.doc_id)}/{outcome}")
+        if not isinstance(item, AttachmentBlob):  # documents have a language; an attachment's body has not
+            self.stats.inc_value(f"{LANGUAGE_STATS}{language_of(item, result.doc_id)}/{outcome}")
         log = logger.warning if outcome == "removed" else logger.info
         log("%s %s v%d %s", outcome, result.doc_id, result.version, ",".join(result.changed_fields))
         return item

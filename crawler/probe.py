@@ -25,8 +25,11 @@ from crawler.spiders.probe import ProbeSpider
 def settings_for(config: Config) -> dict:
     settings = build(config)
     settings["ITEM_PIPELINES"] = {}
+    # The middlewares that keep what a crawl learnt (validators, the WARC file) belong to an
+    # archive: the probe has none and writes nothing.
     settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"],
-                                          "crawler.middlewares.ConditionalRequestsMiddleware": None}
+                                          "crawler.middlewares.ConditionalRequestsMiddleware": None,
+                                          "crawler.warc.WarcMiddleware": None}
     settings["LOG_LEVEL"] = "ERROR"
     return settings
 

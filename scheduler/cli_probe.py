@@ -11,17 +11,18 @@ from typing import Any
 import click
 
 from crawler import exit_codes
-from crawler.config import Config
+from crawler.config import CATEGORY, SITE_URL, Config
 
-from .cli_common import emit_json, resolve_config
+from .cli_common import CommandFailed, Setting, emit_json, resolve_config, say
 
 # A probe makes a handful of requests; each may take the configured timeout and a retry.
 PROBE_TIME_LIMIT = 300.0
 
 
 @click.command()
-@click.argument("url", required=False)
-@click.option("--category", help="Category slug on URL to look for (default: the configured one, events).")
+@click.argument("url", required=False, type=Setting(SITE_URL, "URL"))
+@click.option("--category", type=Setting(CATEGORY, "SLUG"),
+              help="Category slug on URL to look for (default: the configured one, events).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="TOML config file [env KISI_CONFIG].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -50,8 +51,7 @@ def probe(url: str | None, category: str | None, config_file: Path | None, as_js
     else:
         print_report(report)
     if report.get("failure") or not report.get("sections"):
-        if not as_json:
-            click.echo(f"error: {report.get('failure') or 'no section found'}", err=True)
+        say("error", report.get("failure") or "no section found", event="probe-failed")
         sys.exit(exit_codes.SITE_UNAVAILABLE)
 
 
@@ -65,10 +65,10 @@ def run_probe(config: Config) -> dict[str, Any]:
                                     "--out", str(out)], stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                    timeout=PROBE_TIME_LIMIT)
         except subprocess.TimeoutExpired:
-            raise click.ClickException(f"the probe of {config.site} took longer than {PROBE_TIME_LIMIT:.0f} s") from None
+            raise CommandFailed(f"the probe of {config.site} took longer than {PROBE_TIME_LIMIT:.0f} s") from None
         if child.returncode != 0 or not out.exists():
             last = (child.stderr.strip().splitlines() or ["no output"])[-1]
-            raise click.ClickException(f"the probe of {config.site} failed: {last}")
+            raise CommandFailed(f"the probe of {config.site} failed: {last}")
         return json.loads(out.read_text("utf-8"))
 
 

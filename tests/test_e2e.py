@@ -9,7 +9,7 @@ from scheduler.demo_site import Post
 
 pytestmark = pytest.mark.e2e
 
-from seeded import EVENTS, EVENTS_BY_LANGUAGE, OTHER_POSTS, PAGES
+from seeded import EVENTS, OTHER_POSTS, PAGES
 
 
 def post_ids(listing: list[dict]) -> set[int]:

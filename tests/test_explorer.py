@@ -62,8 +62,15 @@ def test_first_contact_finds_the_category_in_every_language(state: SiteState, se
     explorer, asked = explore(seed, fixture(state))
     structure = explorer.result()
     assert found(explorer) == truth(state) and not structure.missing and structure.failure is None
-    assert asked == 4  # home, listing, Polylang's languages, the seed's REST category
+    # home, listing, Polylang's languages, the seed's REST category; then the REST categories
+    # of each other language, which confirm the links and give each category's id and size
+    assert asked == 4 + len(state.codes) - 1
     assert structure.plugin == state.options.plugin
+    for section in structure.sections:
+        category = state.events_category(section.language)
+        assert (section.category_id, section.posts) == (category.id, len(state.posts_in(category)))
+        if section.evidence[0] != "the configured category":
+            assert any(e.startswith(f"REST categories in {section.language}") for e in section.evidence)
     roots = {lang.code: lang.root for lang in structure.languages}
     assert set(roots) == set(state.codes)
     for section in structure.sections:
@@ -205,3 +212,21 @@ def test_listing_urls_of_directory_and_query_roots() -> None:
     (f"{ROOT}/category-sitemap.xml", False), (f"{ROOT}/wp-sitemap-users-1.xml", False)])
 def test_post_sitemaps(url: str, posts: bool) -> None:
     assert is_post_sitemap(url) is posts
+
+
+def test_languages_on_subdomains() -> None:
+    head = ('<link rel="alternate" href="http://site.test/" hreflang="ru" />'
+            '<link rel="alternate" href="http://en.site.test/" hreflang="en" />')
+    listing_head = ('<link rel="alternate" href="http://site.test/category/sobytiya/" hreflang="ru" />'
+                    '<link rel="alternate" href="http://en.site.test/category/events/" hreflang="en" />')
+
+    def page_with(links: str, lang: str) -> Reply:
+        return Reply(url="", status=200, body=f'<html lang="{lang}"><head>{links}</head><body></body></html>'.encode())
+
+    pages = {"http://en.site.test/": page_with(head, "en-US"),
+             "http://en.site.test/category/events/": page_with(listing_head, "en-US")}
+    explorer, _ = explore(Section("http://en.site.test/", "events"), answers(pages))
+    structure = explorer.result()
+    assert {lang.code: lang.root for lang in structure.languages} == {"en": "http://en.site.test/",
+                                                                       "ru": "http://site.test/"}
+    assert found(explorer) == {"en": "events", "ru": "sobytiya"}

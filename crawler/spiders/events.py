@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from crawler import orders
 from crawler.extract import decode_html_ex, extract_page
 from crawler.orders import Fetch, Step
+from crawler.pdftext import attachment_text
 from crawler.session import CrawlSession, session_of
 from crawler.spiders.translate import ACCEPTED_STATUSES, classify, to_reply
 from storage.urls import site_key
@@ -55,9 +56,12 @@ class EventsSpider(scrapy.Spider):
 
     def _request(self, order: Fetch) -> scrapy.Request:
         # The frontier de-duplicates itself; Scrapy's filter would also drop rechecks.
+        meta = {"order": order, "conditional": order.conditional, "handle_httpstatus_list": ACCEPTED_STATUSES}
+        if order.kind == orders.ATTACHMENT:
+            limit = self.session.config.max_attachment_mb * 1024 * 1024
+            meta.update(download_maxsize=limit, download_warnsize=limit)
         return scrapy.Request(order.url, callback=self._reply, errback=self._failed, priority=order.priority,
-                              meta={"order": order, "conditional": order.conditional,
-                                    "handle_httpstatus_list": ACCEPTED_STATUSES}, dont_filter=True)
+                              meta=meta, dont_filter=True)
 
     def _reply(self, response: Response) -> Iterator[Any]:
         order: Fetch = response.meta["order"]
@@ -66,6 +70,8 @@ class EventsSpider(scrapy.Spider):
         if order.kind == orders.POST and reply.status == 200 and reply.body.strip():
             page = extract_page(decode_html_ex(reply.body, reply.header("Content-Type")), reply.url,
                                 reply.header("Link"))
+        elif order.kind == orders.ATTACHMENT and reply.status == 200:
+            page = attachment_text(reply.body, reply.header("Content-Type"), reply.url)
         step = self.frontier.on_reply(order, reply, page)
         self._log_errors()
         yield from self._emit(step)

@@ -10,6 +10,7 @@ from twisted.python.failure import Failure
 
 from crawler import orders
 from crawler.orders import FetchFailure, Reply
+from crawler.warc import REF_META as WARC_REF
 
 try:  # Scrapy >= 2.14 wraps connection failures in its own exceptions
     from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
@@ -28,7 +29,8 @@ def to_reply(response: Response) -> Reply:
     headers = {name.decode("latin-1").lower(): ", ".join(v.decode("latin-1") for v in response.headers.getlist(name))
                for name in response.headers}
     return Reply(url=response.url, status=response.status, body=response.body, headers=headers,
-                 requested_url=response.meta.get("redirect_urls", [response.url])[0])
+                 requested_url=response.meta.get("redirect_urls", [response.url])[0],
+                 warc=response.meta.get(WARC_REF))
 
 
 def classify(failure: Failure) -> FetchFailure:
