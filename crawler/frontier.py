@@ -55,6 +55,7 @@ from .guards import suspicious
 from .known import Known, KnownDocuments, post_key
 from .memory import CrawlMemory, PendingRemoval
 from .orders import Fetch, FetchFailure, Reply, Step
+from .scope import Scope
 from .report import ERROR, FORBIDDEN, NOT_FOUND, OK, PENDING, UNREACHABLE, RunReport, SectionReport
 from .structure import FoundSection, SiteStructure, category_slug_of, feed_of, is_post_sitemap, same_page, site_root
 
@@ -83,6 +84,13 @@ class Options:
     removal_grace: timedelta | None = None
     run_id: str | None = None
     attachments: bool = True  # fetch what posts link and embed (crawler/attachments.py)
+    attachment_hosts: tuple[str, ...] = ()  # hosts besides the site's that attachments may come from
+
+    @property
+    def scope(self) -> Scope:
+        """The one allow-list of hosts of the run (crawler/scope.py)."""
+        urls = [s.url for s in (self.seed, *self.sections) if s is not None]
+        return Scope.of(urls, self.attachment_hosts)
 
     @classmethod
     def from_config(cls, config: Config, run_id: str | None = None) -> Options:
@@ -94,7 +102,7 @@ class Options:
                    follow_translations=config.follow_translations, max_listing_pages=config.max_listing_pages,
                    recheck=recheck, sweep_every=plan.parse_duration(config.sweep_every),
                    removal_grace=plan.parse_duration(config.removal_grace), run_id=run_id,
-                   attachments=config.attachments)
+                   attachments=config.attachments, attachment_hosts=tuple(config.attachment_hosts))
 
 
 @dataclass
@@ -153,6 +161,8 @@ class Frontier:
                  attachment_memory: dict[str, Any] | None = None) -> None:
         self.memory, self.known, self.options, self.now = memory, known, options, now
         self.attachments = att.AttachmentFetches(memory=att.known_refs(attachment_memory or {}))
+        self.scope = options.scope
+        self._offsite_said: set[str] = set()  # "where: host" already named this run
         self.report = RunReport()
         self.sweep = plan.sweep_due(memory.last_sweep, options.sweep_every, now, full=options.full,
                                     pending_removals=memory.sweep_requested)
@@ -188,7 +198,7 @@ class Frontier:
         remembered = SiteStructure.from_json(self.memory.site(site.root).structure)
         fresh = remembered is not None and remembered.seed == seed.listing_url and not remembered.failure
         if self.options.discover and (not fresh or self.sweep):
-            site.explorer = ex.Explorer(seed, plan.iso(self.now))
+            site.explorer = ex.Explorer(seed, plan.iso(self.now), in_scope=self._in_scope)
         if self.options.discover and fresh and remembered is not None:
             # Known from an earlier run: crawl it now; a sweep checks it again on the side.
             for section in ex.sections_of(remembered, seed):
@@ -219,6 +229,26 @@ class Frontier:
         if kind != o.POST and source in self.report.sources:
             self.report.sources[source].requests += 1
         return Fetch(url=url, kind=kind, section=run.label, priority=PRIORITY[kind], **fields)
+
+    def _in_scope(self, urls: Iterable[str], where: str, *, attachment: bool = False) -> list[str]:
+        """The URLs within the run's hosts; the others are counted, and named in one sentence
+        per source and host (a sitemap of 50,000 foreign URLs is one line, not 50,000)."""
+        kept: list[str] = []
+        refused: dict[str, list[str]] = {}  # why not -> those URLs
+        for url in urls:
+            why = self.scope.why_not(url, attachment=attachment)
+            if why is None:
+                kept.append(url)
+            else:
+                refused.setdefault(why, []).append(url)
+        for why, those in refused.items():
+            self.report.counts["offsite"] += len(those)
+            said = f"{where}: {why}"
+            if said not in self._offsite_said:
+                self._offsite_said.add(said)
+                logger.warning("%s names %d URL%s %s: not fetched, not kept (%s)", where, len(those),
+                               "" if len(those) == 1 else "s", why, those[0][:300])
+        return kept
 
     def _source(self, name: str, status: str) -> None:
         report = self.report.sources[name]
@@ -329,6 +359,14 @@ class Frontier:
         if order.kind in ex.KINDS:
             return self._explored(order, self._explorer_of(order).on_failure(order, failure), failure)
         run = self.runs[order.section]
+        if failure.kind == o.OFFSITE:
+            # Named by the middleware that refused it; for a post, not an error of the page
+            # but no evidence about it either.
+            self.report.counts["offsite"] += 1
+            if order.kind == o.POST and order.source == "rest" and order.signal:
+                self.sites[run.root].rest_failed.append(order.signal)
+            if order.kind == o.POST:
+                return Step()
         if order.kind == o.ATTACHMENT:
             return self.on_attachment_failure(order, failure)
         site = self.sites[run.root]
@@ -409,7 +447,7 @@ class Frontier:
         if (not self.options.discover or not language or self.options.seed is None
                 or any(r.section.language == language for r in site.sections)):
             return Step()
-        links = [link for link in page.category_links if category_slug_of(link)]
+        links = [link for link in page.category_links if category_slug_of(link) and self.scope.allows(link)]
         seed_slug = self.options.seed.category.lower()
         link = next((u for u in links if (category_slug_of(u) or "").lower().startswith(seed_slug)), None)
         link = link or (links[0] if links else None)
@@ -465,7 +503,10 @@ class Frontier:
         mark = plan.parse_time(self.memory.site(site.root).high_water) if order.mode == o.HEAD else None
         step = Step()
         reached_mark = False
+        own = set(self._in_scope([p.url for p in posts], f"the REST answer {order.url}"))
         for post in posts:
+            if post.url not in own:
+                continue
             mine = [r for r in owners if r.category_id in post.categories] or owners[:1]
             site.rest_ids.add(post.id)
             doc = self.known.find(post.url, site.key, post.id)
@@ -536,7 +577,10 @@ class Frontier:
         run.feed_empty = not entries
         run.feed_head = [normalize_url(e.url) for e in entries]
         step = self._feed_answered(site, "200")
+        own = set(self._in_scope([e.url for e in entries], f"the feed {order.url}"))
         for entry in entries:
+            if entry.url not in own:
+                continue
             doc = self.known.find(entry.url, run.site, entry.post_id)
             if doc is None or doc.removed or self.options.full:
                 step.extend(self._post(run, entry.url, "feed", doc=doc))
@@ -573,7 +617,10 @@ class Frontier:
             run.listing_head = [normalize_url(u) for u in listing.post_urls]
         step = Step()
         unknown = 0
-        for url in listing.post_urls:
+        next_url = listing.next_url
+        if next_url is not None and not self._in_scope([next_url], f"the next-page link of the listing {order.url}"):
+            next_url = None  # the walk stops short of the end: not a complete enumeration
+        for url in self._in_scope(listing.post_urls, f"the listing {order.url}"):
             doc = self.known.by_url(url)
             self._note_listed("listing", run.label, url, doc)
             if doc is None or doc.removed or self.options.full:
@@ -582,8 +629,8 @@ class Frontier:
         walk_on = self.options.full or self.sweep or unknown > 0
         if listing.next_url is None:
             run.listing_complete = True
-        elif walk_on and order.page < self.options.max_listing_pages:
-            step.fetches.append(self._listing(run, listing.next_url, order.page + 1))
+        elif next_url is not None and walk_on and order.page < self.options.max_listing_pages:
+            step.fetches.append(self._listing(run, next_url, order.page + 1))
         return step
 
     def _listing_failed(self, run: _Section, order: Fetch, state: str, detail: str) -> None:
@@ -607,7 +654,8 @@ class Frontier:
             return self._sitemap_failed(site, "malformed")
         if sitemap.is_index:
             self.memory.site(site.root).sitemap = order.url
-            parts = [e.url for e in sitemap.entries if is_post_sitemap(e.url)]
+            parts = self._in_scope([e.url for e in sitemap.entries if is_post_sitemap(e.url)],
+                                   f"the sitemap index {order.url}")
             progress["parts"] += len(parts)
             if not parts:
                 self._source("sitemap", "ok")
@@ -616,7 +664,10 @@ class Frontier:
         self.report.sources["sitemap"].status = "ok"
         self.report.sources["sitemap"].posts += len(sitemap.entries)
         step = Step()
+        own = set(self._in_scope([e.url for e in sitemap.entries], f"the sitemap {order.url}"))
         for entry in sitemap.entries:
+            if entry.url not in own:
+                continue
             key = normalize_url(entry.url)
             doc = self.known.by_url(entry.url)
             self._note_listed("sitemap", site.root, entry.url, doc)
@@ -644,7 +695,10 @@ class Frontier:
     # -- posts ----------------------------------------------------------------------------------------
     def _post(self, run: _Section, url: str, source: str, *, doc: Known | None = None, signal: str | None = None,
               purpose: str = o.DISCOVERY, translation_of: str | None = None, force: bool = False) -> Step:
-        """Order a post fetch, once per URL and run; only URLs that can be single posts."""
+        """Order a post fetch, once per URL and run; only URLs that can be single posts, on
+        the run's hosts."""
+        if not self._in_scope([url], f"the {source} source"):
+            return Step()
         if translation_of is None and not force and not is_post_candidate(url, run.section.url):
             return Step()
         key = normalize_url(url)
@@ -679,6 +733,7 @@ class Frontier:
         if WARN_NOT_HTML in page.warnings:
             return self._post_error(run, order, f"not an HTML page ({reply.header('Content-Type') or 'no type'})")
         self.report.counts["fetched"] += 1
+        page = self._own_addresses(page, reply)
         if page.page_kind in ("page", "archive"):
             self.report.counts["skipped_not_post"] += 1
             return Step()
@@ -722,6 +777,28 @@ class Frontier:
             step.extend(self._adopt_translation_category(run, page, reply, order.translation_of))
         return step.extend(self._translations(run, page, reply))
 
+    def _own_addresses(self, page: ExtractedPage, reply: Reply) -> ExtractedPage:
+        """The page with only the addresses it claims that can be the post's: a canonical URL
+        on another host or of a listing (never an alias: `show` would resolve it to the post),
+        and a shortlink or hreflang alternates on another host, are dropped."""
+        canonical = page.canonical_url
+        if canonical and not same_page(canonical, reply.url):
+            why = self.scope.why_not(canonical)
+            if why is not None:
+                self.report.counts["offsite"] += 1
+            elif not is_post_candidate(canonical, reply.url):
+                why = "not the address of a single post (a listing, an archive or a file)"
+            if why is not None:
+                logger.warning("%s: its canonical URL %s is %s: not kept as an address of the post", reply.url,
+                               canonical[:300], why)
+                canonical = None
+        own = set(self._in_scope([u for u in page.alternates.values() if u], f"the hreflang links of {reply.url}"))
+        alternates = {lang: url for lang, url in page.alternates.items() if url in own}
+        shortlink = self.scope.keep(page.shortlink)
+        if (canonical, shortlink, alternates) == (page.canonical_url, page.shortlink, dict(page.alternates)):
+            return page
+        return replace(page, canonical_url=canonical, shortlink=shortlink, alternates=alternates)
+
     def _sitemap_signal(self, reply: Reply, page: ExtractedPage) -> str | None:
         for url in (reply.requested_url, reply.url, page.canonical_url):
             if url and normalize_url(url) in self._sitemap_lastmod:
@@ -743,7 +820,7 @@ class Frontier:
         if not self.options.follow_translations:
             return step
         own = normalize_url(page.canonical_url or reply.url)
-        for _lang, url in sorted(page.alternates.items()):
+        for _lang, url in sorted(page.alternates.items()):  # on the site's hosts (see _own_addresses)
             if not url or normalize_url(url) == own:
                 continue
             doc = self.known.by_url(url)
@@ -770,6 +847,8 @@ class Frontier:
         if not self.options.attachments:
             return Step(records=[capture])
         wanted = att.select(page.links, capture.final_url, page.asset_hosts)
+        allowed = set(self._in_scope([w.url for w in wanted], f"the attachments of {capture.final_url}", attachment=True))
+        wanted = [w for w in wanted if w.url in allowed]
         fetches, ready = self.attachments.hold(
             capture, wanted, lambda url, conditional: self._fetch(o.ATTACHMENT, url, run, conditional=conditional))
         return Step(fetches=fetches, records=list(ready))

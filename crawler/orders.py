@@ -68,6 +68,7 @@ class Reply:
 # Kinds of failure without an HTTP answer.
 UNREACHABLE = "unreachable"  # DNS, refused or reset connection, timeout
 FORBIDDEN = "forbidden"  # robots.txt forbids it
+OFFSITE = "offsite"  # the request (a redirect hop, a meta refresh) left the run's hosts: not sent
 ERROR = "error"  # anything else
 
 

@@ -25,6 +25,9 @@ STATIC: dict[str, Any] = {
     "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
     # Our retry waits for Retry-After and backs off; it replaces Scrapy's (same order slot).
     "DOWNLOADER_MIDDLEWARES": {
+        # First of all (before robots.txt, 100): a request outside the run's hosts, a redirect
+        # hop or a meta refresh included, is never sent, nor is that host's robots.txt asked.
+        "crawler.offsite.ScopeMiddleware": 50,
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "crawler.middlewares.PoliteRetryMiddleware": 550,
         # Outside the retry and redirect middlewares: it sees the request as it leaves and the

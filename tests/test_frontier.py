@@ -640,3 +640,91 @@ def test_a_check_that_did_not_conclude_keeps_the_post_in_the_enumeration() -> No
     drive(front, front.start(), answer)
     mem, _ = front.close(finished=True)
     assert mem.sections[LABEL].members == [1, 2]  # the next run's enumeration is evidence again
+
+
+# -- scope: one allow-list of hosts per run (crawler/scope.py) ---------------------------------------
+OTHER = "https://elsewhere.example"
+
+
+@pytest.mark.parametrize("link, allowed, attachment", [
+    (f"{SITE}/en/event-1/", True, False),
+    ("https://www.kisi.kz/en/event-1/", True, False),
+    ("https://ru.kisi.kz/event-1/", True, False),  # Polylang: a language on a subdomain
+    ("http://kisi.kz:8080/x/", True, False),  # the port is no part of a host (nor of a site key)
+    (f"{OTHER}/en/event-1/", False, False),
+    ("https://kisi.kz.elsewhere.example/x/", False, False),
+    ("https://notkisi.kz/x/", False, False),
+    ("javascript:alert(1)", False, False),
+    ("file:///etc/passwd", False, False),
+    ("data:text/html,hi", False, False),
+    ("https://cdn.example.net/wp-content/uploads/a.pdf", False, False),
+    ("https://cdn.example.net/wp-content/uploads/a.pdf", True, True),  # named by the configuration
+])
+def test_the_scope_allows_the_site_and_its_attachment_hosts_only(link: str, allowed: bool, attachment: bool) -> None:
+    from crawler.scope import Scope
+
+    scope = Scope.of([f"{SITE}/en/"], ["cdn.example.net"])
+    assert scope.allows(link, attachment=attachment) is allowed
+    assert (scope.why_not(link, attachment=attachment) is None) is allowed
+
+
+def test_a_seed_on_a_subdomain_brings_its_parent_domain_but_an_address_only_itself() -> None:
+    from crawler.scope import Scope
+
+    assert Scope.of(["http://en.site.test/"]).allows("http://site.test/category/x/")
+    assert not Scope.of(["http://127.0.0.1:8000/"]).allows("http://127.0.0.2:8000/")
+
+
+def offsite_url(n: int) -> str:
+    return f"{OTHER}/en/event-{n}/"
+
+
+def test_sources_naming_other_hosts_order_nothing_there() -> None:
+    front = frontier(memory(last_sweep=None))
+    start = front.start()
+    rest = first(start, o.REST_POSTS)
+    body = json.loads(rest_posts([(1, DAY_AGO), (2, DAY_AGO)]).body)
+    body[1]["link"] = offsite_url(2)
+    reply = replace(rest_posts([]), body=json.dumps(body).encode())
+    assert post_urls(front.on_reply(rest, reply)) == [url(1)]
+    feed = rss([3, 4])
+    feed = replace(feed, body=feed.body.replace(url(4).encode(), offsite_url(4).encode()))
+    assert post_urls(front.on_reply(first(start, o.FEED), feed)) == [url(3)]
+    shown = listing([5], next_page=2)
+    shown = replace(shown, body=shown.body.replace(f"{SITE}/en/category/events/page/2/".encode(),
+                                                   f"{OTHER}/en/category/events/page/2/".encode()))
+    step = front.on_reply(first(start, o.LISTING), shown)
+    assert post_urls(step) == [url(5)] and of_kind(step, o.LISTING) == []
+    index = first(start, o.SITEMAP)
+    other_index = replace(sitemap_index(), body=sitemap_index().body.replace(SITE.encode(), OTHER.encode()))
+    assert of_kind(front.on_reply(index, other_index), o.SITEMAP) == []
+    assert front.report.counts["offsite"] == 1 + 1 + 1 + 1
+
+
+def test_a_page_naming_other_hosts_keeps_none_of_them() -> None:
+    front = frontier()
+    order = post_order(front, 7)
+    extracted = replace(page(7, alternates={"en": url(7), "ru": offsite_url(7)},
+                             category_links=(f"{SITE}/en/category/events/",)),
+                        canonical_url=offsite_url(7), shortlink=f"{OTHER}/?p=7")
+    step = front.on_reply(order, ok(order), extracted)
+    [capture] = step.records
+    assert (capture.canonical_url, capture.shortlink, dict(capture.alternates)) == (None, None, {"en": url(7)})
+    assert post_urls(step) == [] and front.report.counts["offsite"] == 2
+
+
+def test_a_canonical_url_of_a_listing_is_no_address_of_the_post() -> None:
+    front = frontier()
+    order = post_order(front, 7)
+    extracted = replace(page(7, category_links=(f"{SITE}/en/category/events/",)),
+                        canonical_url=f"{SITE}/en/category/events/")
+    [capture] = front.on_reply(order, ok(order), extracted).records
+    assert capture.canonical_url is None
+
+
+def test_a_redirect_refused_by_the_scope_is_no_error_and_no_evidence() -> None:
+    front = frontier(memory(), [known(7)])
+    order = first(front._post(front.runs[LABEL], url(7), "rest", doc=known(7), signal=DAY_AGO), o.POST)
+    step = front.on_failure(order, FetchFailure(o.OFFSITE, "redirected to another host"))
+    assert step.records == [] and front.report.counts["offsite"] == 1 and front.report.counts["errors"] == 0
+    assert front.sites[f"{SITE}/"].rest_failed == [DAY_AGO]  # the REST mark waits for it
