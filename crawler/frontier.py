@@ -41,7 +41,7 @@ from urllib.parse import urlencode, urlsplit
 from storage import Capture, Removal, Sighting
 from storage.records import AttachmentRef
 from storage.records import content_fields
-from storage.urls import normalize_url, site_key
+from storage.urls import normalize_url, shortlink_post_id, site_key
 
 from . import attachments as att
 from . import explorer as ex
@@ -52,7 +52,7 @@ from .discovery import (DiscoveryError, is_post_candidate, parse_category_listin
                         parse_rest_posts, parse_sitemap)
 from .extract import WARN_NOT_HTML, ExtractedPage, decode_html
 from .guards import suspicious
-from .known import Known, KnownDocuments, post_key
+from .known import Known, KnownDocuments, post_key, valid_post_id
 from .memory import CrawlMemory, PendingRemoval
 from .orders import Fetch, FetchFailure, Reply, Step
 from .scope import Scope
@@ -174,6 +174,7 @@ class Frontier:
         self._requested: set[str] = set()  # URL keys of post fetches ordered this run
         self._answered: set[str] = set()  # doc ids that answered (or were captured) this run
         self._captured: dict[tuple[str, int], set[str]] = {}  # (site, post id) -> its URL keys
+        self._ids_named: dict[str, tuple[int, str]] = {}  # URL key -> (post id, source) REST or a feed gave it
         self._listed: dict[tuple[str, str], set[str]] = {}  # (source, section or site) -> keys it named
         self._covered: set[str] = set()  # doc ids whose modification signal showed no change
         self._sitemap_lastmod: dict[str, str] = {}  # URL key -> <lastmod> seen this run
@@ -507,6 +508,11 @@ class Frontier:
         for post in posts:
             if post.url not in own:
                 continue
+            if not valid_post_id(post.id):
+                logger.warning("the REST answer %s names post id %s for %s, which no WordPress post can have: "
+                               "skipped", order.url, post.id, post.url[:300])
+                continue
+            self._ids_named.setdefault(normalize_url(post.url), (post.id, "the REST API"))
             mine = [r for r in owners if r.category_id in post.categories] or owners[:1]
             site.rest_ids.add(post.id)
             doc = self.known.find(post.url, site.key, post.id)
@@ -581,6 +587,10 @@ class Frontier:
         for entry in entries:
             if entry.url not in own:
                 continue
+            if entry.post_id is not None and not valid_post_id(entry.post_id):
+                entry = replace(entry, post_id=None)
+            if entry.post_id is not None:
+                self._ids_named.setdefault(normalize_url(entry.url), (entry.post_id, "the feed"))
             doc = self.known.find(entry.url, run.site, entry.post_id)
             if doc is None or doc.removed or self.options.full:
                 step.extend(self._post(run, entry.url, "feed", doc=doc))
@@ -733,7 +743,12 @@ class Frontier:
         if WARN_NOT_HTML in page.warnings:
             return self._post_error(run, order, f"not an HTML page ({reply.header('Content-Type') or 'no type'})")
         self.report.counts["fetched"] += 1
-        page = self._own_addresses(page, reply)
+        page = self._own_addresses(self._checked_id(page, reply), reply)
+        conflict = self._id_conflict(page, reply)
+        if conflict:
+            self.report.counts["id_conflicts"] += 1
+            logger.warning("%s", conflict)
+            return Step().forgetting(reply.url)
         if page.page_kind in ("page", "archive"):
             self.report.counts["skipped_not_post"] += 1
             return Step()
@@ -754,10 +769,15 @@ class Frontier:
             self.report.counts["skipped_other_category"] += 1
             return Step()
         if page.post_id is not None:
-            if (run.site, page.post_id) in self._captured:
+            urls = {normalize_url(u) for u in (reply.requested_url, reply.url, page.canonical_url) if u}
+            earlier = self._captured.get((run.site, page.post_id))
+            if earlier is not None:
+                if not earlier & urls:
+                    self.report.counts["id_conflicts"] += 1
+                    logger.warning("%s claims post id %d, which %s claimed earlier in this run: a conflict, "
+                                   "not a version (not archived)", reply.url, page.post_id, sorted(earlier)[0])
                 return Step()  # the same post reached by another URL in this run
-            self._captured[(run.site, page.post_id)] = {
-                normalize_url(u) for u in (reply.requested_url, reply.url, page.canonical_url) if u}
+            self._captured[(run.site, page.post_id)] = urls
         signal = order.signal or self._sitemap_signal(reply, page) or page.date_modified
         if known is not None:
             self._confirmed(known, signal, page.post_id)
@@ -776,6 +796,31 @@ class Frontier:
         if order.translation_of:
             step.extend(self._adopt_translation_category(run, page, reply, order.translation_of))
         return step.extend(self._translations(run, page, reply))
+
+    def _checked_id(self, page: ExtractedPage, reply: Reply) -> ExtractedPage:
+        """The page with its claimed post id, or without one that no post can have (zero,
+        negative, above what SQLite holds): then it is archived under its URL's identity."""
+        if page.post_id is None or valid_post_id(page.post_id):
+            return page
+        logger.warning("%s claims post id %s, which no WordPress post can have (a positive integer below 2^63): "
+                       "archived by its URL instead", reply.url, page.post_id)
+        self.report.counts["invalid_post_ids"] += 1
+        shortlink = page.shortlink if page.shortlink and valid_post_id(shortlink_post_id(page.shortlink)) else None
+        return replace(page, post_id=None, shortlink=shortlink)
+
+    def _id_conflict(self, page: ExtractedPage, reply: Reply) -> str | None:
+        """Why the page's claimed post id cannot be believed, or None: a source of this run
+        (the REST API, the feed's guid) gives the URL that answered another id."""
+        if page.post_id is None:
+            return None
+        keys = [normalize_url(reply.url)]
+        if reply.requested_url and same_page(reply.requested_url, reply.url):
+            keys.append(normalize_url(reply.requested_url))
+        named = next((self._ids_named[k] for k in keys if k in self._ids_named), None)
+        if named is None or named[0] == page.post_id:
+            return None
+        return (f"{reply.url} claims post id {page.post_id}, but {named[1]} gives that URL the id {named[0]}: "
+                "a conflict, not a version (not archived)")
 
     def _own_addresses(self, page: ExtractedPage, reply: Reply) -> ExtractedPage:
         """The page with only the addresses it claims that can be the post's: a canonical URL

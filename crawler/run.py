@@ -42,7 +42,7 @@ STORED = {"not_modified": "kisi/not-modified", "new_documents": "kisi/new-docume
 # What the frontier decided and saw.
 DECIDED = ("discovered", "fetched", "errors", "rechecks", "removal_checks", "pending_removals",
            "skipped_other_category", "skipped_not_post", "attachments", "attachment_errors",
-           "offsite")
+           "offsite", "id_conflicts", "invalid_post_ids")
 
 
 def summarize(report: RunReport, stats: dict[str, Any]) -> dict[str, Any]:

@@ -341,6 +341,7 @@ def test_a_new_post_in_the_category_is_captured_and_its_translations_followed() 
     (page(7, category_links=(f"{SITE}/en/category/news/",)), "skipped_other_category"),
     (page(7, kind="page"), "skipped_not_post"),
     (replace(page(7, text="Just a moment... checking your browser"), post_id=None, title="Just a moment..."), "errors"),
+    (replace(page(7, text="Checking if the site connection is secure"), title="Just a moment..."), "errors"),
 ])
 def test_posts_that_are_not_archived(extracted: ExtractedPage, outcome: str) -> None:
     front = frontier()
@@ -728,3 +729,35 @@ def test_a_redirect_refused_by_the_scope_is_no_error_and_no_evidence() -> None:
     step = front.on_failure(order, FetchFailure(o.OFFSITE, "redirected to another host"))
     assert step.records == [] and front.report.counts["offsite"] == 1 and front.report.counts["errors"] == 0
     assert front.sites[f"{SITE}/"].rest_failed == [DAY_AGO]  # the REST mark waits for it
+
+
+# -- identity: a claimed post id is checked against what the sources say ----------------------------------
+@pytest.mark.parametrize("claimed", [0, -5, 2**63, 2**63 + 7])
+def test_a_post_id_no_post_can_have_is_dropped_for_the_url_identity(claimed: int) -> None:
+    front = frontier()
+    order = post_order(front, 7)
+    extracted = replace(page(7, category_links=(f"{SITE}/en/category/events/",)), post_id=claimed,
+                        shortlink=f"{SITE}/?p={abs(claimed)}")
+    [capture] = front.on_reply(order, ok(order), extracted).records
+    assert capture.post_id is None and front.report.counts["invalid_post_ids"] == 1
+    assert capture.shortlink is None or claimed < 2**63
+
+
+@pytest.mark.parametrize("claimed, stored", [(1, True), (2, False)])
+def test_a_page_claiming_another_id_than_rest_gives_its_url_is_a_conflict(claimed: int, stored: bool) -> None:
+    front = frontier(memory(last_sweep=None))
+    rest = first(front.start(), o.REST_POSTS)
+    [order] = of_kind(front.on_reply(rest, rest_posts([(1, DAY_AGO), (2, DAY_AGO)])), o.POST)[:1]
+    assert order.url == url(1)
+    extracted = replace(page(1, category_links=(f"{SITE}/en/category/events/",)), post_id=claimed)
+    step = front.on_reply(order, ok(order), extracted)
+    assert bool(step.records) is stored and front.report.counts["id_conflicts"] == (0 if stored else 1)
+
+
+def test_two_urls_claiming_one_id_in_a_run_are_one_capture_and_a_conflict() -> None:
+    front = frontier()
+    a = post_order(front, 7)
+    b = post_order(front, 8)
+    assert front.on_reply(a, ok(a), page(7)).records
+    assert not front.on_reply(b, ok(b), replace(page(8), post_id=7)).records
+    assert front.report.counts["id_conflicts"] == 1
