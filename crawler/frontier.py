@@ -68,6 +68,10 @@ REST_FIELDS = "id,link,slug,date_gmt,modified_gmt,categories"
 PRIORITY = {o.REST_CATEGORIES: 30, o.REST_POSTS: 30, o.FEED: 20, o.SITEMAP: 20, o.LISTING: 10,
             o.POST: 0, o.SHORTLINK: 0, o.ATTACHMENT: 5}
 SITEMAPS = ("wp-sitemap.xml", "sitemap_index.xml")  # WordPress core's, then Yoast's and Rank Math's
+# Bounds on what one answer can make the run do, whatever it claims (docs/RELIABILITY.md):
+SITEMAP_MAX_URLS = 50_000  # per sitemap file or index: the sitemaps.org protocol's own limit
+FEED_MAX_ITEMS = 100  # read of a feed: WordPress shows 10 (Settings > Reading, posts_per_rss)
+FEED_MAX_FETCHES = 10  # unknown posts fetched from the feed in a run: the listings and REST name the rest
 DISCOVERY, CHECKS, REMOVALS, DONE = "discovery", "checks", "removals", "done"
 
 
@@ -119,6 +123,7 @@ class _Section:
     listing_head: list[str] | None = None
     feed_head: list[str] | None = None
     feed_empty: bool = False
+    listing_read: set[str] = field(default_factory=set)  # URL keys of the listing pages ordered this run
 
     @property
     def label(self) -> str:
@@ -174,6 +179,9 @@ class Frontier:
         self._requested: set[str] = set()  # URL keys of post fetches ordered this run
         self._answered: set[str] = set()  # doc ids that answered (or were captured) this run
         self._captured: dict[tuple[str, int], set[str]] = {}  # (site, post id) -> its URL keys
+        self._rest_walks: dict[str, set[int]] = {}  # "mode:categories" -> post ids its pages named this run
+        self._sitemaps_read: set[str] = set()  # URL keys of the sitemaps ordered this run
+        self._said: set[str] = set()  # bounds already named this run (one sentence each)
         self._ids_named: dict[str, tuple[int, str]] = {}  # URL key -> (post id, source) REST or a feed gave it
         self._listed: dict[tuple[str, str], set[str]] = {}  # (source, section or site) -> keys it named
         self._covered: set[str] = set()  # doc ids whose modification signal showed no change
@@ -329,7 +337,14 @@ class Frontier:
                            mode=mode, doc_id=ids)
 
     def _listing(self, run: _Section, url: str, page: int) -> Fetch:
+        run.listing_read.add(normalize_url(url))
         return self._fetch(o.LISTING, url, run, page=page)
+
+    def _say_once(self, key: str, message: str, *args: Any) -> None:
+        """One warning per bound and source in a run (a loop would say it on every turn)."""
+        if key not in self._said:
+            self._said.add(key)
+            logger.warning(message, *args)
 
     def _sitemap(self, site: _Site, name: str | None = None) -> Step:
         """The site's sitemap index, once per run (core's, else Yoast's / Rank Math's)."""
@@ -337,6 +352,7 @@ class Frontier:
             return Step()
         self._sitemaps[site.root] = {"parts": 0, "done": 0, "failed": 0}
         url = f"{site.root}{name}" if name else (self.memory.site(site.root).sitemap or f"{site.root}{SITEMAPS[0]}")
+        self._sitemaps_read.add(normalize_url(url))
         return Step([self._fetch(o.SITEMAP, url, site.sections[0], page=0)])
 
     # -- every answer ---------------------------------------------------------------------------------
@@ -477,6 +493,7 @@ class Frontier:
         try:
             category_id = parse_rest_category_id(reply.body, run.section.category)
         except DiscoveryError as exc:
+            logger.warning("the REST answer %s is not what WordPress sends: %s", order.url, str(exc)[:300])
             return self._rest_unavailable(site, f"malformed: {exc}", status_text="malformed")
         if category_id is None:
             run.report.detail = f"the REST API knows no category {run.section.category!r}"
@@ -494,6 +511,7 @@ class Frontier:
         try:
             posts = parse_rest_posts(reply.body)
         except DiscoveryError as exc:
+            logger.warning("the REST answer %s is not what WordPress sends: %s", order.url, str(exc)[:300])
             return self._rest_unavailable(site, f"malformed: {exc}", status_text="malformed")
         report = self.report.sources["rest"]
         report.status = "ok"
@@ -530,11 +548,31 @@ class Frontier:
                 step.extend(self._post(mine[0], post.url, "rest", doc=doc, signal=post.modified_gmt))
             elif doc is not None:
                 self._covered.add(doc.doc_id)
-        total_pages = _int(reply.header("X-WP-TotalPages"))
+        total_pages = self._rest_total_pages(order, reply)
+        walk = self._rest_walks.setdefault(f"{order.mode}:{order.doc_id}", set())
+        if order.page == 1:
+            walk.clear()
+        fresh = {p.id for p in posts} - walk
+        walk.update(p.id for p in posts)
+        if posts and not fresh:
+            self._say_once(f"rest-repeat:{order.doc_id}", "the REST API answers %s with posts its earlier pages named "
+                           "(X-WP-TotalPages: %s is not believed): paging stops here", order.url,
+                           reply.header("X-WP-TotalPages"))
+            return step.extend(self._rest_done(site, order))
         if posts and not reached_mark and total_pages and order.page < total_pages:
             step.fetches.append(self._rest_posts(site, owners, order.page + 1, order.mode))
             return step
         return step.extend(self._rest_done(site, order))
+
+    def _rest_total_pages(self, order: Fetch, reply: Reply) -> int | None:
+        """X-WP-TotalPages, when it is a number of pages; any other value is named (once) and
+        ends the paging, as no header would."""
+        for name in ("X-WP-Total", "X-WP-TotalPages"):
+            value = reply.header(name)
+            if value is not None and not value.strip().isdigit():
+                self._say_once(f"rest-header:{name}", "the REST answer %s says %s: %r, not a count: %s", order.url,
+                               name, value[:40], "paging stops here" if name == "X-WP-TotalPages" else "ignored")
+        return _int(reply.header("X-WP-TotalPages"))
 
     def _sections_of_categories(self, site: _Site, ids: str) -> list[_Section]:
         wanted = {int(i) for i in ids.split(",") if i.isdigit()}
@@ -574,10 +612,15 @@ class Frontier:
             self._source("feed", _status_text(reply.status))
             return self._feed_answered(site, "error")
         try:
-            entries = parse_feed(reply.body, reply.url)
-        except DiscoveryError:
+            entries = parse_feed(reply.body, reply.url, limit=FEED_MAX_ITEMS + 1)
+        except DiscoveryError as exc:
+            logger.warning("the feed %s cannot be read: %s", order.url, str(exc)[:300])
             self._source("feed", "malformed")
             return self._feed_answered(site, "error")
+        if len(entries) > FEED_MAX_ITEMS:
+            logger.warning("the feed %s holds more than %d items (WordPress shows 10 by default): only its first %d "
+                           "are read", order.url, FEED_MAX_ITEMS, FEED_MAX_ITEMS)
+            entries = entries[:FEED_MAX_ITEMS]
         self.report.sources["feed"].status = "ok"
         self.report.sources["feed"].posts += len(entries)
         run.feed_empty = not entries
@@ -593,6 +636,11 @@ class Frontier:
                 self._ids_named.setdefault(normalize_url(entry.url), (entry.post_id, "the feed"))
             doc = self.known.find(entry.url, run.site, entry.post_id)
             if doc is None or doc.removed or self.options.full:
+                if len(step.fetches) >= FEED_MAX_FETCHES:
+                    self._say_once(f"feed-fetches:{order.url}", "the feed %s names more than %d posts to fetch: "
+                                   "only the first %d are fetched from it (the listings and the REST API name the "
+                                   "rest)", order.url, FEED_MAX_FETCHES, FEED_MAX_FETCHES)
+                    break
                 step.extend(self._post(run, entry.url, "feed", doc=doc))
         return step
 
@@ -630,6 +678,10 @@ class Frontier:
         next_url = listing.next_url
         if next_url is not None and not self._in_scope([next_url], f"the next-page link of the listing {order.url}"):
             next_url = None  # the walk stops short of the end: not a complete enumeration
+        if next_url is not None and normalize_url(next_url) in run.listing_read:
+            self._say_once(f"listing-loop:{run.label}", "the next-page link of the listing %s leads back to %s, "
+                           "already read this run: the walk ends here", order.url, next_url)
+            next_url = None
         for url in self._in_scope(listing.post_urls, f"the listing {order.url}"):
             doc = self.known.by_url(url)
             self._note_listed("listing", run.label, url, doc)
@@ -659,13 +711,24 @@ class Frontier:
         if reply.status != 200:
             return self._sitemap_failed(site, _status_text(reply.status))
         try:
-            sitemap = parse_sitemap(reply.body, reply.url)
-        except DiscoveryError:
+            sitemap = parse_sitemap(reply.body, reply.url, limit=SITEMAP_MAX_URLS)
+        except DiscoveryError as exc:
+            logger.warning("the sitemap %s cannot be read: %s", order.url, str(exc)[:300])
             return self._sitemap_failed(site, "malformed")
+        if sitemap.listed > SITEMAP_MAX_URLS:
+            logger.warning("the sitemap %s lists %d entries, more than the %d a sitemap may hold (sitemaps.org): "
+                           "only the first %d are read", order.url, sitemap.listed, SITEMAP_MAX_URLS, SITEMAP_MAX_URLS)
+            progress["failed"] += 1  # not a complete enumeration
         if sitemap.is_index:
             self.memory.site(site.root).sitemap = order.url
             parts = self._in_scope([e.url for e in sitemap.entries if is_post_sitemap(e.url)],
                                    f"the sitemap index {order.url}")
+            again = [u for u in parts if normalize_url(u) in self._sitemaps_read]
+            if again:
+                self._say_once(f"sitemap-again:{order.url}", "the sitemap index %s lists %s, already read this run: "
+                               "not read again", order.url, again[0])
+                parts = [u for u in parts if u not in again]
+            self._sitemaps_read.update(normalize_url(u) for u in parts)
             progress["parts"] += len(parts)
             if not parts:
                 self._source("sitemap", "ok")

@@ -347,7 +347,6 @@ OFFSITE_SAID = {
 }
 OFFSITE_SILENT = {
     "feed-xxe": "ignores the feed's external entities and DTD without a word",
-    "rest-negative-totals": "takes X-WP-TotalPages: -1 as 'no more pages' without a word",
 }
 
 
@@ -547,7 +546,6 @@ CONTENT_SAID = {
 }
 CONTENT_SILENT = {
     "duplicate-hreflang": "says nothing about two hreflang=ru links to different pages",
-    "billion-laughs": "refuses the feed as 'malformed' without saying why (libxml2's entity amplification limit)",
 }
 
 
@@ -586,7 +584,6 @@ def test_a_huge_post_id_is_stored_right_or_refused_in_one_sentence(overflow: Hos
         assert overflow.said((path_of(overflow, "post-id-overflow"),))
 
 
-@xfail("X-WP-TotalPages: abc is taken as 'no more pages' without a word")
 def test_rest_totals_that_are_no_numbers_are_named(overflow: Hostile) -> None:
     assert overflow.said(("X-WP-Total",), ("X-WP-TotalPages",)), "\n".join(overflow.diagnostics())
 
@@ -619,13 +616,11 @@ def endless_sitemap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostil
         yield h
 
 
-@xfail("believes X-WP-TotalPages: reads REST page after REST page (the same posts) for as long as it runs")
 def test_rest_paging_is_bounded_by_what_the_site_holds(endless_rest: Hostile) -> None:
     assert endless_rest.count("/wp-json/wp/v2/posts") <= REST_PAGES
     assert not endless_rest.cut[0]
 
 
-@xfail("a sub-sitemap that is an index listing itself is fetched again and again")
 def test_a_sitemap_index_that_lists_itself_is_read_once(endless_sitemap: Hostile) -> None:
     assert endless_sitemap.count(SELF_INDEX) <= 1
     assert not endless_sitemap.cut[0]
@@ -661,11 +656,7 @@ def loops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
         yield h
 
 
-@pytest.mark.parametrize("lang", [
-    pytest.param("en", marks=xfail("a last page whose 'next' is page 1 is walked round and round (no page is remembered as read)")),
-    pytest.param("ru", marks=xfail("a last page whose 'next' is the page before is walked A→B→A (no page is remembered as read)")),
-    "kk",
-])
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
 def test_a_listing_whose_next_link_loops_is_read_once(loops: Hostile, lang: str) -> None:
     reads = listing_reads(loops, lang)
     assert reads, f"the {lang} listing was never read: the test proves nothing"
@@ -691,7 +682,6 @@ def ghost_sitemap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]
         yield h
 
 
-@xfail("every item of a 100,000-item feed becomes a post fetch; ordering them blocks the crawl for tens of seconds")
 def test_a_feed_of_100000_items_fetches_a_bounded_number_of_them(ghost_feed: Hostile) -> None:
     assert ghost_feed.count("/ghost-feed-") <= 10
     assert not ghost_feed.cut[0], f"the crawl of a five-post site had not ended after {GHOSTS_BACKSTOP} s"
@@ -702,7 +692,6 @@ def test_a_sitemap_of_100000_urls_fetches_none_of_them(ghost_sitemap: Hostile) -
     assert ghost_sitemap.count("/ghost-sitemap-") == 0
 
 
-@xfail("reads all 100,000 URLs of a sitemap, twice the sitemaps.org limit of 50,000, one by one (tens of seconds of CPU)")
 def test_a_sitemap_of_100000_urls_is_read_up_to_the_protocol_limit(ghost_sitemap: Hostile) -> None:
     assert not ghost_sitemap.cut[0], f"the crawl of a five-post site had not ended after {GHOSTS_BACKSTOP} s"
     assert ghost_sitemap.record()["sources"]["sources"]["sitemap"]["posts"] <= SITEMAP_MAX_URLS
@@ -716,19 +705,9 @@ UNBOUNDED_SAID = {
     "feed-ghost-items": ("ghost_feed", [("feed", "100000"), ("feed", "100,000"), ("feed", "items")]),
     "sitemap-ghost-urls": ("ghost_sitemap", [("wp-sitemap-posts-post-1.xml", "50")]),
 }
-UNBOUNDED_SILENT = {
-    "rest-total-pages-huge": "reads the claimed pages without a word",
-    "sitemap-index-self": "reads the self-listing sitemap index again and again without a word",
-    "listing-next-first": "walks the looping listing without a word",
-    "listing-next-pair": "walks the looping listing without a word",
-    "feed-ghost-items": "orders 100,000 fetches from one feed without a word",
-    "sitemap-ghost-urls": "reads a sitemap twice the protocol's size without a word",
-}
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=[xfail(UNBOUNDED_SILENT[name])] if name in UNBOUNDED_SILENT else [])
-    for name in UNBOUNDED_SAID])
+@pytest.mark.parametrize("name", list(UNBOUNDED_SAID))
 def test_each_unbounded_source_is_named_in_one_sentence(request: pytest.FixtureRequest, name: str) -> None:
     group, needles = UNBOUNDED_SAID[name]
     h: Hostile = request.getfixturevalue(group)
@@ -763,23 +742,19 @@ def gzip_bomb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
         yield h
 
 
-@xfail("a 15 MB page is held several times over (body, decoded text, parse trees): the crawl passes 300 MB")
 def test_a_15_mb_page_keeps_the_crawl_under_300_mb(big_page: Hostile) -> None:
     assert big_page.peak_rss_mb[0] < PEAK_RSS_MB and not big_page.cut[0]
 
 
-@xfail("a .xml.gz sitemap is inflated to 64 MB and parsed whole: the crawl passes 300 MB")
 def test_a_gzip_sitemap_bomb_keeps_the_crawl_under_300_mb(gzip_bomb: Hostile) -> None:
     assert gzip_bomb.peak_rss_mb[0] < PEAK_RSS_MB and not gzip_bomb.cut[0]
     assert gzip_bomb.count(GZIP_PART) <= 1
 
 
-@xfail("inflates the .xml.gz sitemap to 60 MB and parses it without a word (its limit is 64 MB once unzipped)")
 def test_a_gzip_sitemap_bomb_is_named(gzip_bomb: Hostile) -> None:
     assert gzip_bomb.said(("xml.gz",)), "\n".join(gzip_bomb.diagnostics())
 
 
-@xfail("a REST answer of the wrong shape only turns the source 'malformed': what was wrong (the DiscoveryError) is dropped")
 def test_rest_answers_of_the_wrong_shape_are_named(big_page: Hostile, gzip_bomb: Hostile) -> None:
     assert big_page.said(("wp-json",), ("REST", "id")), "\n".join(big_page.diagnostics())
     assert gzip_bomb.said(("wp-json",), ("REST", "JSON")), "\n".join(gzip_bomb.diagnostics())
