@@ -761,3 +761,66 @@ def test_two_urls_claiming_one_id_in_a_run_are_one_capture_and_a_conflict() -> N
     assert front.on_reply(a, ok(a), page(7)).records
     assert not front.on_reply(b, ok(b), replace(page(8), post_id=7)).records
     assert front.report.counts["id_conflicts"] == 1
+
+
+# -- bounds: what one answer can make a run do ----------------------------------------------------------
+def test_rest_paging_stops_at_a_page_that_names_no_new_post() -> None:
+    front = frontier(memory(last_sweep=None))
+    rest = first(front.start(), o.REST_POSTS)
+    assert rest.mode == o.FULL
+    step = front.on_reply(rest, rest_posts([(1, DAY_AGO), (2, DAY_AGO)], total=100_000, pages=100_000))
+    nxt = first(step, o.REST_POSTS)
+    assert nxt.page == 2
+    again = front.on_reply(nxt, rest_posts([(1, DAY_AGO), (2, DAY_AGO)], total=100_000, pages=100_000))
+    assert of_kind(again, o.REST_POSTS) == []
+
+
+@pytest.mark.parametrize("pages, follows", [("3", True), ("abc", False), ("-1", False), ("", False)])
+def test_rest_total_pages_must_be_a_number(pages: str, follows: bool) -> None:
+    front = frontier(memory(last_sweep=None))
+    rest = first(front.start(), o.REST_POSTS)
+    reply = rest_posts([(1, DAY_AGO)], pages=1)
+    reply = replace(reply, headers={**reply.headers, "x-wp-totalpages": pages})
+    assert bool(of_kind(front.on_reply(rest, reply), o.REST_POSTS)) is follows
+
+
+def test_a_listing_whose_next_link_leads_back_is_read_once() -> None:
+    front = frontier(memory(last_sweep=None))
+    one = first(front.start(), o.LISTING)
+    two = first(front.on_reply(one, listing([1], next_page=2)), o.LISTING)
+    back = replace(listing([2], page=2), body=listing([2], page=2).body + b"")
+    back = replace(back, body=back.body.replace(b"</main>", f'<nav class="navigation pagination"><a class="next '
+                                                            f'page-numbers" href="{SITE}/en/category/events/">Next</a>'
+                                                            f'</nav></main>'.encode()))
+    assert of_kind(front.on_reply(two, back), o.LISTING) == []
+    assert not front.runs[LABEL].listing_complete
+
+
+def test_a_sitemap_index_listing_itself_is_read_once() -> None:
+    front = frontier(memory(last_sweep=None))
+    index = first(front.start(), o.SITEMAP)
+    body = (f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f'<sitemap><loc>{SITE}/wp-sitemap-posts-post-1.xml</loc></sitemap></sitemapindex>').encode()
+    [part] = of_kind(front.on_reply(index, Reply(url=index.url, status=200, body=body)), o.SITEMAP)
+    assert of_kind(front.on_reply(part, Reply(url=part.url, status=200, body=body)), o.SITEMAP) == []
+
+
+def test_a_feed_is_read_to_a_bound_and_makes_a_bounded_number_of_fetches() -> None:
+    from crawler.frontier import FEED_MAX_FETCHES, FEED_MAX_ITEMS
+
+    front = frontier(memory(last_sweep=None))
+    feed = first(front.start(), o.FEED)
+    step = front.on_reply(feed, rss(list(range(1, FEED_MAX_ITEMS + 50))))
+    assert len(post_urls(step)) == FEED_MAX_FETCHES
+    assert front.report.sources["feed"].posts == FEED_MAX_ITEMS
+
+
+def test_a_sitemap_is_read_to_the_protocol_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler import frontier as fr
+
+    monkeypatch.setattr(fr, "SITEMAP_MAX_URLS", 3)
+    front = frontier(memory(last_sweep=None))
+    index = first(front.start(), o.SITEMAP)
+    [part] = of_kind(front.on_reply(index, sitemap_index()), o.SITEMAP)
+    front.on_reply(part, sitemap([(n, None) for n in range(1, 8)]))
+    assert front.report.sources["sitemap"].posts == 3 and not front._sitemap_complete(f"{SITE}/")
