@@ -588,6 +588,11 @@ def _parse_xml(body: bytes, url: str, *, what: str) -> Any:
         raise DiscoveryError(f"{what} {url}: malformed XML ({exc})") from None
     if root is None:
         raise DiscoveryError(f"{what} {url}: no root element")
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype:
+        # WordPress prints none; one with entities or an external DTD is an attack or a hijack.
+        logger.warning("the %s %s declares a DOCTYPE (%s): its entities and DTD are neither resolved nor fetched",
+                       what, url, (docinfo.system_url or "internal subset")[:200])
     return root
 
 

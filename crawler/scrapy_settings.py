@@ -37,6 +37,9 @@ STATIC: dict[str, Any] = {
         # the downloader's stats (850): each hop as sent and answered, bodies as sent.
         "crawler.warc.WarcMiddleware": 800,
     },
+    # WordPress itself needs one or two hops (an old slug, a trailing slash); Scrapy's 20 made
+    # every redirect loop or chain 21 requests per URL per run.
+    "REDIRECT_MAX_TIMES": 5,
     "RETRY_ENABLED": True,
     "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
     "LOG_LEVEL": "INFO",
