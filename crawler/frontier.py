@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode, urlsplit
 
 from storage import Capture, Removal, Sighting
@@ -163,7 +163,7 @@ class _Site:
 
 class Frontier:
     def __init__(self, memory: CrawlMemory, known: KnownDocuments, options: Options, now: datetime, *,
-                 attachment_memory: dict[str, Any] | None = None) -> None:
+                 attachment_memory: dict[str, Any] | None = None, resume: Mapping[str, Any] | None = None) -> None:
         self.memory, self.known, self.options, self.now = memory, known, options, now
         self.attachments = att.AttachmentFetches(memory=att.known_refs(attachment_memory or {}))
         self.scope = options.scope
@@ -182,7 +182,15 @@ class Frontier:
         self._rest_walks: dict[str, set[int]] = {}  # "mode:categories" -> post ids its pages named this run
         self._sitemaps_read: set[str] = set()  # URL keys of the sitemaps ordered this run
         self._said: set[str] = set()  # bounds already named this run (one sentence each)
-        self._ids_named: dict[str, tuple[int, str]] = {}  # URL key -> (post id, source) REST or a feed gave it
+        self._ids_named: dict[str, tuple[int, str]] = {}
+        # Resuming what a run cut short had under way (its checkpoint, see `checkpoint`):
+        resume = resume if isinstance(resume, Mapping) else {}
+        self._resume_walks = {str(w["categories"]): w for w in resume.get("walks") or []
+                              if isinstance(w, Mapping) and w.get("categories") and isinstance(w.get("next_page"), int)}
+        self._resume_posts = [p for p in resume.get("posts") or [] if isinstance(p, Mapping) and p.get("url")]
+        self._walks_open: dict[str, dict[str, Any]] = {}  # categories -> the full REST walk under way
+        self._pending: dict[str, dict[str, Any]] = {}  # URL key -> a post fetch ordered, not answered yet
+        self.checkpoint_due = False  # the walk moved on: worth saving now  # URL key -> (post id, source) REST or a feed gave it
         self._listed: dict[tuple[str, str], set[str]] = {}  # (source, section or site) -> keys it named
         self._covered: set[str] = set()  # doc ids whose modification signal showed no change
         self._sitemap_lastmod: dict[str, str] = {}  # URL key -> <lastmod> seen this run
@@ -297,6 +305,7 @@ class Frontier:
         step = Step()
         if not runs:
             return step
+        step.extend(self._resumed_posts(runs))
         remembered = self.memory.site(site.root)
         if self._rest_usable(site):
             with_id = [r for r in runs if r.category_id]
@@ -319,6 +328,31 @@ class Frontier:
             step.extend(self._sitemap(site))
         return step
 
+    def _resumed_posts(self, runs: list[_Section]) -> Step:
+        """The post fetches a run cut short had ordered and not seen answered: ordered again."""
+        step, left = Step(), []
+        labels = {run.label: run for run in runs}
+        for pending in self._resume_posts:
+            run = labels.get(str(pending.get("section")))
+            if run is None:
+                left.append(pending)
+                continue
+            url = str(pending["url"])
+            signal = pending.get("signal") if isinstance(pending.get("signal"), str) else None
+            step.extend(self._post(run, url, str(pending.get("source") or "listing"), doc=self.known.by_url(url),
+                                   signal=signal, force=True))
+        self._resume_posts = left
+        return step
+
+    def checkpoint(self) -> dict[str, Any]:
+        """What a run cut short now would leave undone, for the next run to resume: the full
+        REST walks under way (their next page, the ids their pages named) and the post
+        fetches ordered and not answered. Saved as the run goes (crawler/session.py)."""
+        self.checkpoint_due = False
+        posts = list(self._pending.values()) + [p for p in self._resume_posts
+                                                if normalize_url(str(p["url"])) not in self._pending]
+        return {"run_id": self.options.run_id, "walks": list(self._walks_open.values()), "posts": posts}
+
     def _rest_lookup(self, run: _Section) -> Fetch:
         query = {"slug": run.section.category}
         if run.section.language:
@@ -327,6 +361,17 @@ class Frontier:
 
     def _rest_posts(self, site: _Site, runs: list[_Section], page: int, mode: str) -> Fetch:
         ids = ",".join(str(r.category_id) for r in sorted(runs, key=lambda r: r.category_id or 0))
+        resumed = self._resume_walks.pop(ids, None) if mode == o.FULL and page == 1 else None
+        if resumed is not None and resumed["next_page"] > 1:
+            # Ordered by id, a walk's earlier pages stay earlier: what they named is kept.
+            named = {str(k): {int(i) for i in v if isinstance(i, int)} for k, v in (resumed.get("ids") or {}).items()}
+            for run in runs:
+                run.rest_ids |= named.get(run.label, set())
+                site.rest_ids |= named.get(run.label, set())
+            self._rest_walks[f"{mode}:{ids}"] = set().union(*named.values()) if named else set()
+            page = int(resumed["next_page"])
+            logger.info("the REST enumeration of categories %s resumes at page %d, where a run cut short left it", ids,
+                        page)
         query: dict[str, Any] = {"categories": ids, "page": page, "_fields": REST_FIELDS}
         if mode == o.FULL:
             # Ordered by id, so paging is stable while posts are edited during the walk.
@@ -383,6 +428,7 @@ class Frontier:
             if order.kind == o.POST and order.source == "rest" and order.signal:
                 self.sites[run.root].rest_failed.append(order.signal)
             if order.kind == o.POST:
+                self._pending.pop(normalize_url(order.url), None)
                 return Step()
         if order.kind == o.ATTACHMENT:
             return self.on_attachment_failure(order, failure)
@@ -399,6 +445,7 @@ class Frontier:
         elif order.kind == o.SHORTLINK:
             self.report.counts["inconclusive_removal_checks"] += 1
         else:
+            self._pending.pop(normalize_url(order.url), None)
             self._post_error(run, order, failure.detail)
         return Step()
 
@@ -561,6 +608,10 @@ class Frontier:
             return step.extend(self._rest_done(site, order))
         if posts and not reached_mark and total_pages and order.page < total_pages:
             step.fetches.append(self._rest_posts(site, owners, order.page + 1, order.mode))
+            if order.mode == o.FULL:
+                self._walks_open[order.doc_id or ""] = {"categories": order.doc_id, "next_page": order.page + 1,
+                                                        "ids": {r.label: sorted(r.rest_ids) for r in owners}}
+                self.checkpoint_due = True
             return step
         return step.extend(self._rest_done(site, order))
 
@@ -580,6 +631,8 @@ class Frontier:
 
     def _rest_done(self, site: _Site, order: Fetch) -> Step:
         site.rest_ok = True
+        if self._walks_open.pop(order.doc_id or "", None) is not None:
+            self.checkpoint_due = True
         if order.mode == o.FULL:
             site.rest_enumerating = False
             for run in self._sections_of_categories(site, order.doc_id or ""):
@@ -778,6 +831,8 @@ class Frontier:
         if key in self._requested:
             return Step()
         self._requested.add(key)
+        if purpose == o.DISCOVERY and translation_of is None:
+            self._pending[key] = {"url": url, "section": run.label, "source": source, "signal": signal}
         self.report.counts["discovered"] += 1
         if source in self.report.sources:
             self.report.sources[source].fetches += 1
@@ -788,6 +843,15 @@ class Frontier:
                                  conditional=purpose != o.REMOVAL_CHECK)])
 
     def on_post(self, run: _Section, order: Fetch, reply: Reply, page: ExtractedPage | None) -> Step:
+        # Answered: no longer under way, unless its capture waits for attachments (below).
+        pending = self._pending.pop(normalize_url(order.url), None)
+        step = self._on_post(run, order, reply, page)
+        held = {normalize_url(c.url) for c in self.attachments.held_captures()} if pending else set()
+        if pending and normalize_url(order.url) in held:
+            self._pending[normalize_url(order.url)] = pending
+        return step
+
+    def _on_post(self, run: _Section, order: Fetch, reply: Reply, page: ExtractedPage | None) -> Step:
         expected = self.known.get(order.doc_id)
         if reply.status == 304:
             doc = expected or self.known.by_url(reply.url)
@@ -973,12 +1037,20 @@ class Frontier:
             ref, blob = att.answer(order.url, reply.status, reply.body, reply.header("Content-Type"), reply.url,
                                    self._now_iso(), text)
         self.report.counts["attachments"] += 1
-        return Step(records=[blob] if blob else []).extend(Step(records=list(self.attachments.answered(order.url, ref))))
+        released = list(self.attachments.answered(order.url, ref))
+        self._released(released)
+        return Step(records=[blob] if blob else []).extend(Step(records=released))
+
+    def _released(self, captures: Iterable[Capture]) -> None:
+        for capture in captures:
+            self._pending.pop(normalize_url(capture.url), None)
 
     def on_attachment_failure(self, order: Fetch, failure: FetchFailure) -> Step:
         self.report.counts["attachment_errors"] += 1
         ref = AttachmentRef(url=order.url, error=att.failure_text(failure.detail))
-        return Step(records=list(self.attachments.answered(order.url, ref)))
+        released = list(self.attachments.answered(order.url, ref))
+        self._released(released)
+        return Step(records=released)
 
     # -- removals -------------------------------------------------------------------------------------
     def _gone(self, run: _Section, order: Fetch, reply: Reply) -> Step:

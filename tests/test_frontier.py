@@ -824,3 +824,21 @@ def test_a_sitemap_is_read_to_the_protocol_limit(monkeypatch: pytest.MonkeyPatch
     [part] = of_kind(front.on_reply(index, sitemap_index()), o.SITEMAP)
     front.on_reply(part, sitemap([(n, None) for n in range(1, 8)]))
     assert front.report.sources["sitemap"].posts == 3 and not front._sitemap_complete(f"{SITE}/")
+
+
+# -- a run cut short: its checkpoint, and the next run resuming it -----------------------------------------
+def test_a_run_cut_short_is_resumed_where_its_rest_walk_and_post_fetches_were() -> None:
+    front = frontier(memory(last_sweep=None))
+    rest = first(front.start(), o.REST_POSTS)
+    step = front.on_reply(rest, rest_posts([(1, DAY_AGO), (2, DAY_AGO)], total=6, pages=3))
+    assert front.checkpoint_due
+    done = of_kind(step, o.POST)[0]
+    front.on_reply(done, ok(done), page(1, category_links=(f"{SITE}/en/category/events/",)))
+    saved = front.checkpoint()
+    assert saved["walks"] == [{"categories": "12", "next_page": 2, "ids": {LABEL: [1, 2]}}]
+    assert [p["url"] for p in saved["posts"]] == [url(2)]  # 1 answered; 2 still under way
+    after = Frontier(memory(last_sweep=None), KnownDocuments([known(1)]),
+                     Options(run_id="run-3", seed=SECTION, discover=False), NOW, resume=json.loads(json.dumps(saved)))
+    start = after.start()
+    assert first(start, o.REST_POSTS).page == 2 and post_urls(start) == [url(2)]
+    assert after.runs[LABEL].rest_ids == {1, 2}

@@ -806,7 +806,6 @@ def test_the_killed_run_is_recorded_as_failed(interrupted: Hostile) -> None:
     assert "Traceback" not in interrupted.runs[0].err
 
 
-@xfail("crawl state is saved only when a run ends: the next run reads the same REST pages again from page 1")
 def test_the_next_run_does_not_read_again_the_rest_pages_already_read(interrupted: Hostile) -> None:
     again = set(rest_pages(interrupted.requests[1])) & set(rest_pages(interrupted.requests[0]))
     assert again == set(), sorted(again)

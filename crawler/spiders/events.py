@@ -48,6 +48,7 @@ class EventsSpider(scrapy.Spider):
             yield out
 
     def _emit(self, step: Step) -> Iterator[Any]:
+        self.session.maybe_checkpoint()
         for url in step.forget:
             self.session.validators.forget(url)
         yield from step.records
