@@ -187,7 +187,9 @@ class Frontier:
         resume = resume if isinstance(resume, Mapping) else {}
         self._resume_walks = {str(w["categories"]): w for w in resume.get("walks") or []
                               if isinstance(w, Mapping) and w.get("categories") and isinstance(w.get("next_page"), int)}
-        self._resume_posts = [p for p in resume.get("posts") or [] if isinstance(p, Mapping) and p.get("url")]
+        # (a post left over from a checkpoint already carried once, its section never started, is dropped)
+        self._resume_posts = [p for p in resume.get("posts") or []
+                              if isinstance(p, Mapping) and p.get("url") and not p.get("carried")]
         self._walks_open: dict[str, dict[str, Any]] = {}  # categories -> the full REST walk under way
         self._pending: dict[str, dict[str, Any]] = {}  # URL key -> a post fetch ordered, not answered yet
         self.checkpoint_due = False  # the walk moved on: worth saving now  # URL key -> (post id, source) REST or a feed gave it
@@ -349,7 +351,7 @@ class Frontier:
         REST walks under way (their next page, the ids their pages named) and the post
         fetches ordered and not answered. Saved as the run goes (crawler/session.py)."""
         self.checkpoint_due = False
-        posts = list(self._pending.values()) + [p for p in self._resume_posts
+        posts = list(self._pending.values()) + [{**p, "carried": True} for p in self._resume_posts
                                                 if normalize_url(str(p["url"])) not in self._pending]
         return {"run_id": self.options.run_id, "walks": list(self._walks_open.values()), "posts": posts}
 
