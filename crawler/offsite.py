@@ -31,9 +31,12 @@ class ScopeMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ScopeMiddleware:
-        from .session import session_of
+        # From the configuration, as the frontier's own (not through the crawl session: the
+        # probe uses this middleware too, and opens no archive).
+        from .frontier import Options
+        from .session import CONFIG_SETTING
 
-        return cls(session_of(crawler).frontier.scope, crawler.stats)
+        return cls(Options.from_config(crawler.settings.get(CONFIG_SETTING)).scope, crawler.stats)
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         order = request.meta.get("order")
