@@ -187,6 +187,10 @@ class AttachmentFetches:
             return None
         return AttachmentRef.from_json({**known, "url": url, "final_url": known.get("final_url") or final_url})
 
+    def held_captures(self) -> list[Capture]:
+        """The captures still waiting for attachments."""
+        return [h.capture for h in self.held]
+
     def release_all(self) -> list[Capture]:
         """Every held capture, with what is known: nothing more will answer (end of a phase)."""
         held, self.held = self.held, []

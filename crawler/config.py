@@ -242,7 +242,23 @@ def _slug(value: Any) -> str:
     return result
 
 
+def _hosts(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",") if isinstance(value, str) else None
+    if items is None:
+        raise ValueError("not a list of hosts")
+    hosts = []
+    for item in items:
+        host = str(item).strip().lower()
+        if not host:
+            continue
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", host) or ".." in host:
+            raise ValueError("not a host name")
+        hosts.append(host)
+    return tuple(hosts)
+
+
 PATH = Accepts("a directory path", _path)
+HOSTS = Accepts("host names, comma-separated (or a TOML list), e.g. cdn.example.org, or ''", _hosts)
 SITE_URL = web_url()
 CATEGORY = Accepts("a category slug as it appears in the site's URLs, e.g. events", _slug)
 
@@ -272,6 +288,7 @@ class Config:
     warc: bool = True
     attachments: bool = True
     max_attachment_mb: int = 100
+    attachment_hosts: tuple[str, ...] = ()  # besides the site's own: hosts attachments may come from
     follow_translations: bool = True
     max_listing_pages: int = 500
     full: bool = False
@@ -311,6 +328,7 @@ class Config:
         values = dict(data)
         values["archive_dir"] = Path(values["archive_dir"])
         values["sections"] = tuple(Section(**s) for s in values["sections"])
+        values["attachment_hosts"] = tuple(values.get("attachment_hosts") or ())
         return cls(**values)
 
     @property
@@ -350,6 +368,8 @@ OPTIONS: tuple[Option, ...] = (
            "KISI_ATTACHMENTS"),
     Option("max_attachment_mb", "largest attachment kept, in MiB (a larger one is listed, not kept)",
            number(1, 4096, whole=True, unit="MiB"), "KISI_MAX_ATTACHMENT_MB"),
+    Option("attachment_hosts", "hosts besides the site's own that attachments may be fetched from (a CDN of its uploads)",
+           HOSTS, "KISI_ATTACHMENT_HOSTS"),
     Option("follow_translations", "also archive hreflang translations of event posts", flag(),
            "KISI_FOLLOW_TRANSLATIONS"),
     Option("max_listing_pages", "safety limit on category listing pages", number(1, 1_000_000, whole=True),

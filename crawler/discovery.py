@@ -12,10 +12,11 @@ from __future__ import annotations
 import gzip
 import html as html_lib
 import io
+import itertools
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -69,6 +70,7 @@ class SitemapEntry:
 class Sitemap:
     is_index: bool  # True: entries are sub-sitemaps; False: entries are pages
     entries: tuple[SitemapEntry, ...]
+    listed: int = field(default=0, compare=False)  # entries the document holds, read or not (parse_sitemap's limit)
 
 
 @dataclass(frozen=True)
@@ -425,16 +427,19 @@ _DC = "http://purl.org/dc/elements/1.1/"
 _DCTERMS = "http://purl.org/dc/terms/"
 
 # Largest document accepted after gunzip: sitemaps are capped at 50 MB by the protocol.
-_MAX_XML_BYTES = 64 * 1024 * 1024
+# An XML document read whole (a feed, a sitemap once unzipped): the sitemaps.org protocol's
+# 50 MiB. A .xml.gz is inflated in steps and refused past it, never held inflated whole first.
+_MAX_XML_BYTES = 50 * 1024 * 1024
 
 
-def parse_feed(body: bytes, feed_url: str) -> list[FeedEntry]:
+def parse_feed(body: bytes, feed_url: str, limit: int | None = None) -> list[FeedEntry]:
     """Entries of an RSS 2.0, Atom or RSS 1.0 (RDF) feed, in feed order (WordPress: newest first).
 
     ``url`` is the item link resolved against ``feed_url`` (and Atom's xml:base); ``post_id``
     comes from a guid/id of the form ``…/?p=ID``; dates are normalised by ``to_utc_iso``;
     ``categories`` keep the feed's order, duplicates dropped. An item without any link is
-    skipped. Raises DiscoveryError on malformed XML or a document that is not a feed.
+    skipped. Raises DiscoveryError on malformed XML or a document that is not a feed. With
+    `limit`, only the first `limit` items are read (a feed is the site's newest posts).
     """
     root = _parse_xml(body, feed_url, what="feed")
     tag = etree.QName(root)
@@ -449,7 +454,7 @@ def parse_feed(body: bytes, feed_url: str) -> list[FeedEntry]:
         entries = (_rdf_entry(item, feed_url) for item in root.iterfind(f"{{{_RSS1}}}item"))
     else:
         raise DiscoveryError(f"{feed_url} is not a feed: its root element is <{tag.localname}>")
-    return [entry for entry in entries if entry is not None]
+    return [entry for entry in itertools.islice(entries, limit) if entry is not None]
 
 
 def _rss_entry(item: Any, feed_url: str) -> FeedEntry | None:
@@ -547,19 +552,29 @@ def _html_text(markup: str | None) -> str | None:
     return fragment.text_content().strip() or None
 
 
+def _gunzip(body: bytes, url: str, what: str) -> bytes:
+    """A gzip body inflated, in steps of 1 MiB, refused as soon as it passes _MAX_XML_BYTES
+    (a gzip bomb costs no more memory than the limit)."""
+    inflated = bytearray()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+            while chunk := stream.read(1 << 20):
+                inflated += chunk
+                if len(inflated) > _MAX_XML_BYTES:
+                    raise DiscoveryError(f"{what} {url}: larger than {_MAX_XML_BYTES // (1 << 20)} MiB once "
+                                         f"unzipped ({len(body)} bytes compressed): not read")
+    except (OSError, EOFError) as exc:
+        raise DiscoveryError(f"{what} {url}: broken gzip data ({exc})") from None
+    return bytes(inflated)
+
+
 def _parse_xml(body: bytes, url: str, *, what: str) -> Any:
     if not isinstance(body, (bytes, bytearray)):
         raise DiscoveryError(f"{what} {url}: expected bytes, got {type(body).__name__}")
     if body[:2] == b"\x1f\x8b":
         # A .xml.gz sitemap is served as a gzip file, not with Content-Encoding, so it arrives
         # still compressed.
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
-                body = stream.read(_MAX_XML_BYTES + 1)
-        except (OSError, EOFError) as exc:
-            raise DiscoveryError(f"{what} {url}: broken gzip data ({exc})") from None
-        if len(body) > _MAX_XML_BYTES:
-            raise DiscoveryError(f"{what} {url}: larger than {_MAX_XML_BYTES} bytes once unzipped")
+        body = _gunzip(body, url, what)
     # A plugin that prints a blank line before "<?xml" is the most common WordPress feed bug;
     # the document is otherwise fine, so forgive it rather than lose the source.
     body = bytes(body).lstrip(b" \t\r\n")
@@ -573,19 +588,25 @@ def _parse_xml(body: bytes, url: str, *, what: str) -> Any:
         raise DiscoveryError(f"{what} {url}: malformed XML ({exc})") from None
     if root is None:
         raise DiscoveryError(f"{what} {url}: no root element")
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype:
+        # WordPress prints none; one with entities or an external DTD is an attack or a hijack.
+        logger.warning("the %s %s declares a DOCTYPE (%s): its entities and DTD are neither resolved nor fetched",
+                       what, url, (docinfo.system_url or "internal subset")[:200])
     return root
 
 
 # --------------------------------------------------------------------------- sitemaps
 
 
-def parse_sitemap(body: bytes, sitemap_url: str) -> Sitemap:
+def parse_sitemap(body: bytes, sitemap_url: str, limit: int | None = None) -> Sitemap:
     """A ``<sitemapindex>`` (is_index=True) or ``<urlset>``; gzipped bodies are accepted.
 
     Elements are matched by local name, since some generators omit or misspell the sitemaps.org
     namespace. Entries without ``<loc>`` are skipped; ``lastmod`` is normalised by
     ``to_utc_iso`` (None when absent, as before WordPress 6.5, or unreadable). Raises
-    DiscoveryError on malformed XML or a root that is neither.
+    DiscoveryError on malformed XML or a root that is neither. With `limit`, only the first
+    `limit` entries are read; `listed` counts them all.
     """
     root = _parse_xml(body, sitemap_url, what="sitemap")
     kind = etree.QName(root).localname
@@ -596,24 +617,28 @@ def parse_sitemap(body: bytes, sitemap_url: str) -> Sitemap:
     else:
         raise DiscoveryError(f"{sitemap_url} is not a sitemap: its root element is <{kind}>")
     entries: list[SitemapEntry] = []
+    listed = 0
     for element in root:
         if not isinstance(element.tag, str) or etree.QName(element).localname != child:
             continue
+        listed += 1
+        if limit is not None and listed > limit:
+            continue
         loc = lastmod = None
-        for field in element:
-            if not isinstance(field.tag, str):
+        for part in element:
+            if not isinstance(part.tag, str):
                 continue
-            name = etree.QName(field).localname
+            name = etree.QName(part).localname
             if name == "loc" and loc is None:
-                loc = _text(field)
+                loc = _text(part)
             elif name == "lastmod" and lastmod is None:
-                lastmod = _text(field)
+                lastmod = _text(part)
         url = _absolute_link(loc, sitemap_url) if loc else None
         if url is None:
             logger.warning("sitemap %s: skipped a <%s> without a usable <loc> (%r)", sitemap_url, child, loc)
             continue
         entries.append(SitemapEntry(url=url, lastmod=to_utc_iso(lastmod)))
-    return Sitemap(is_index=kind == "sitemapindex", entries=tuple(entries))
+    return Sitemap(is_index=kind == "sitemapindex", entries=tuple(entries), listed=listed)
 
 
 # --------------------------------------------------------------------------- REST API

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
 
 from storage.urls import normalize_url
 
 from .config import Section
 from .extract import decode_html
 from .orders import Fetch, FetchFailure, Reply, Step
+from .scope import Scope
 from .structure import (FoundLanguage, FoundSection, RestCategory, SiteStructure, category_links_by_name,
                         category_slug_of, is_event_name, language_of_query, normalize_language, parse_pll_languages,
                         parse_rest_categories, read_languages, rest_url, same_page, site_root)
@@ -72,6 +74,9 @@ class Explorer:
     _candidates: dict[str, list[_Candidate]] = field(default_factory=dict)
     _second_round: bool = False
     _seed_rest: RestCategory | None = None  # the seed category as the REST API describes it
+    # The run's hosts: (URLs, where they were named) -> those on the site's hosts (the frontier
+    # counts and names the others); by default, the seed's own host.
+    in_scope: Callable[[Iterable[str], str], list[str]] | None = None
 
     def __post_init__(self) -> None:
         self.structure = SiteStructure(root=site_root(self.seed.url), seed=self.seed.listing_url,
@@ -81,6 +86,16 @@ class Explorer:
     @property
     def done(self) -> bool:
         return self._in_flight == 0 and self._second_round
+
+    def _own(self, urls: Mapping[str, str], where: str) -> dict[str, str]:
+        """Of language code -> URL, those on the run's hosts: another host's language, home or
+        category is never a section."""
+        if self.in_scope is None:
+            scope = Scope.of([self.seed.url])
+            kept = {u for u in urls.values() if scope.allows(u)}
+        else:
+            kept = set(self.in_scope([u for u in urls.values() if u], where))
+        return {code: url for code, url in urls.items() if url in kept}
 
     # -- orders ------------------------------------------------------------------------------------
     def _fetch(self, kind: str, url: str, **fields: object) -> Fetch:
@@ -132,9 +147,9 @@ class Explorer:
         self.structure.plugin = self.structure.plugin or page.plugin
         own = page.current or next((c for c, u in page.alternates.items() if same_page(u, reply.url)), None)
         self._seed_language = self._seed_language or own or page.declared or language_of_query(reply.url)
-        for code, url in page.alternates.items():
+        for code, url in self._own(page.alternates, f"the hreflang links of the home page {reply.url}").items():
             self._language(code, url, "hreflang on the home page")
-        for code, url in page.switcher.items():
+        for code, url in self._own(page.switcher, f"the language switcher of the home page {reply.url}").items():
             self._language(code, url, "language switcher on the home page")
         if self._seed_language and self._seed_language not in self._languages:
             self._language(self._seed_language, reply.url, "the seed's home page")
@@ -157,10 +172,10 @@ class Explorer:
         seed_code = self._seed_language or "und"
         self._candidate(seed_code, _Candidate(reply.url, "seed", "the configured category"))
         homes = {normalize_url(lang.root) for lang in self._languages.values()}
-        for code, url in page.alternates.items():
+        for code, url in self._own(page.alternates, f"the hreflang links of the listing {reply.url}").items():
             if code != seed_code:
                 self._candidate(code, _Candidate(url, "hreflang", f"hreflang on the {seed_code} listing"))
-        for code, url in page.switcher.items():
+        for code, url in self._own(page.switcher, f"the language switcher of the listing {reply.url}").items():
             # A language without a translation of the category links its home instead.
             if code == seed_code or code in page.untranslated or normalize_url(url) in homes \
                     or category_slug_of(url) is None:
@@ -172,9 +187,12 @@ class Explorer:
         if reply.status in (401, 403):
             self._rest = self._rest or f"refused ({reply.status})"
             return Step()
-        for language in parse_pll_languages(reply.body) if reply.status == 200 else []:
+        languages = parse_pll_languages(reply.body) if reply.status == 200 else []
+        homes = self._own({lang.code: lang.home_url for lang in languages}, f"Polylang's list of languages {reply.url}")
+        for language in languages:
             self.structure.plugin = "polylang"
-            self._language(language.code, language.home_url, "Polylang's REST list of languages")
+            if language.code in homes:
+                self._language(language.code, language.home_url, "Polylang's REST list of languages")
         return Step()
 
     def _seed_category(self, order: Fetch, reply: Reply) -> Step:
@@ -188,7 +206,8 @@ class Explorer:
                 self._seed_name = category.name
                 self._seed_rest = category
                 step = Step()
-                if self._seed_listing_missing and not same_page(category.link, self.seed.listing_url):
+                if (self._seed_listing_missing and not same_page(category.link, self.seed.listing_url)
+                        and self._own({"": category.link}, f"the REST category {reply.url}")):
                     # The listing is not at /category/<slug>/ (another category base): the REST
                     # API knows where it is.
                     self._seed_listing_missing = False
@@ -229,8 +248,10 @@ class Explorer:
         code = order.doc_id or ""
         if reply.status != 200:
             return Step()
-        for name, url in category_links_by_name(self._html(reply), reply.url):
-            if is_event_name(name) and self._under_root(url, code, normalize_url(self._languages[code].root)):
+        links = category_links_by_name(self._html(reply), reply.url)
+        own = set(self._own({str(n): u for n, (_name, u) in enumerate(links)}, f"the menu of {reply.url}").values())
+        for name, url in links:
+            if url in own and is_event_name(name) and self._under_root(url, code, normalize_url(self._languages[code].root)):
                 self._candidate(code, _Candidate(url, "menu-name", f"menu of the {code} home page: {name!r}",
                                                  name=name))
         return Step()

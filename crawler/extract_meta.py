@@ -27,6 +27,8 @@ from lxml import etree
 from lxml.html import HtmlElement
 from w3lib.url import canonicalize_url
 
+from storage.urls import normalize_url
+
 from .extract_dom import class_tokens, has_class, iter_links, rel_tokens
 
 logger = logging.getLogger(__name__)
@@ -183,14 +185,25 @@ def shortlink_post_id(link: str | None) -> int | None:
 
 
 def alternates(root: HtmlElement, base: str) -> dict[str, str]:
-    "hreflang (lower-cased) -> absolute URL from <link rel=alternate hreflang>, x-default left out."
+    """hreflang (lower-cased) -> absolute URL from <link rel=alternate hreflang>, x-default left
+    out. A language named twice with different pages (an SEO plugin printing its own beside
+    Polylang's) is left out too: neither can be told to be the translation."""
     found: dict[str, str] = {}
+    conflicting: dict[str, set[str]] = {}
     for link in _links(root, "alternate"):
         hreflang = (link.get("hreflang") or "").strip().lower()
-        if not hreflang or hreflang == "x-default" or hreflang in found:
+        if not hreflang or hreflang == "x-default":
             continue
-        if resolved := absolute_url(base, link.get("href")):
-            found[hreflang] = resolved
+        resolved = absolute_url(base, link.get("href"))
+        if not resolved:
+            continue
+        if hreflang in found and normalize_url(found[hreflang]) != normalize_url(resolved):
+            conflicting.setdefault(hreflang, {found[hreflang]}).add(resolved)
+        found.setdefault(hreflang, resolved)
+    for hreflang, urls in conflicting.items():
+        logger.warning("%s: its hreflang=%s links name different pages (%s): neither is taken as the translation",
+                       base, hreflang, ", ".join(sorted(u[:200] for u in urls)))
+        del found[hreflang]
     return found
 
 

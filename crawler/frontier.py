@@ -35,13 +35,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode, urlsplit
 
 from storage import Capture, Removal, Sighting
 from storage.records import AttachmentRef
 from storage.records import content_fields
-from storage.urls import normalize_url, site_key
+from storage.urls import normalize_url, shortlink_post_id, site_key
 
 from . import attachments as att
 from . import explorer as ex
@@ -52,9 +52,10 @@ from .discovery import (DiscoveryError, is_post_candidate, parse_category_listin
                         parse_rest_posts, parse_sitemap)
 from .extract import WARN_NOT_HTML, ExtractedPage, decode_html
 from .guards import suspicious
-from .known import Known, KnownDocuments, post_key
+from .known import Known, KnownDocuments, post_key, valid_post_id
 from .memory import CrawlMemory, PendingRemoval
 from .orders import Fetch, FetchFailure, Reply, Step
+from .scope import Scope
 from .report import ERROR, FORBIDDEN, NOT_FOUND, OK, PENDING, UNREACHABLE, RunReport, SectionReport
 from .structure import FoundSection, SiteStructure, category_slug_of, feed_of, is_post_sitemap, same_page, site_root
 
@@ -67,6 +68,10 @@ REST_FIELDS = "id,link,slug,date_gmt,modified_gmt,categories"
 PRIORITY = {o.REST_CATEGORIES: 30, o.REST_POSTS: 30, o.FEED: 20, o.SITEMAP: 20, o.LISTING: 10,
             o.POST: 0, o.SHORTLINK: 0, o.ATTACHMENT: 5}
 SITEMAPS = ("wp-sitemap.xml", "sitemap_index.xml")  # WordPress core's, then Yoast's and Rank Math's
+# Bounds on what one answer can make the run do, whatever it claims (docs/RELIABILITY.md):
+SITEMAP_MAX_URLS = 50_000  # per sitemap file or index: the sitemaps.org protocol's own limit
+FEED_MAX_ITEMS = 100  # read of a feed: WordPress shows 10 (Settings > Reading, posts_per_rss)
+FEED_MAX_FETCHES = 10  # unknown posts fetched from the feed in a run: the listings and REST name the rest
 DISCOVERY, CHECKS, REMOVALS, DONE = "discovery", "checks", "removals", "done"
 
 
@@ -83,6 +88,13 @@ class Options:
     removal_grace: timedelta | None = None
     run_id: str | None = None
     attachments: bool = True  # fetch what posts link and embed (crawler/attachments.py)
+    attachment_hosts: tuple[str, ...] = ()  # hosts besides the site's that attachments may come from
+
+    @property
+    def scope(self) -> Scope:
+        """The one allow-list of hosts of the run (crawler/scope.py)."""
+        urls = [s.url for s in (self.seed, *self.sections) if s is not None]
+        return Scope.of(urls, self.attachment_hosts)
 
     @classmethod
     def from_config(cls, config: Config, run_id: str | None = None) -> Options:
@@ -94,7 +106,7 @@ class Options:
                    follow_translations=config.follow_translations, max_listing_pages=config.max_listing_pages,
                    recheck=recheck, sweep_every=plan.parse_duration(config.sweep_every),
                    removal_grace=plan.parse_duration(config.removal_grace), run_id=run_id,
-                   attachments=config.attachments)
+                   attachments=config.attachments, attachment_hosts=tuple(config.attachment_hosts))
 
 
 @dataclass
@@ -111,6 +123,7 @@ class _Section:
     listing_head: list[str] | None = None
     feed_head: list[str] | None = None
     feed_empty: bool = False
+    listing_read: set[str] = field(default_factory=set)  # URL keys of the listing pages ordered this run
 
     @property
     def label(self) -> str:
@@ -150,9 +163,11 @@ class _Site:
 
 class Frontier:
     def __init__(self, memory: CrawlMemory, known: KnownDocuments, options: Options, now: datetime, *,
-                 attachment_memory: dict[str, Any] | None = None) -> None:
+                 attachment_memory: dict[str, Any] | None = None, resume: Mapping[str, Any] | None = None) -> None:
         self.memory, self.known, self.options, self.now = memory, known, options, now
         self.attachments = att.AttachmentFetches(memory=att.known_refs(attachment_memory or {}))
+        self.scope = options.scope
+        self._offsite_said: set[str] = set()  # "where: host" already named this run
         self.report = RunReport()
         self.sweep = plan.sweep_due(memory.last_sweep, options.sweep_every, now, full=options.full,
                                     pending_removals=memory.sweep_requested)
@@ -164,6 +179,20 @@ class Frontier:
         self._requested: set[str] = set()  # URL keys of post fetches ordered this run
         self._answered: set[str] = set()  # doc ids that answered (or were captured) this run
         self._captured: dict[tuple[str, int], set[str]] = {}  # (site, post id) -> its URL keys
+        self._rest_walks: dict[str, set[int]] = {}  # "mode:categories" -> post ids its pages named this run
+        self._sitemaps_read: set[str] = set()  # URL keys of the sitemaps ordered this run
+        self._said: set[str] = set()  # bounds already named this run (one sentence each)
+        self._ids_named: dict[str, tuple[int, str]] = {}
+        # Resuming what a run cut short had under way (its checkpoint, see `checkpoint`):
+        resume = resume if isinstance(resume, Mapping) else {}
+        self._resume_walks = {str(w["categories"]): w for w in resume.get("walks") or []
+                              if isinstance(w, Mapping) and w.get("categories") and isinstance(w.get("next_page"), int)}
+        # (a post left over from a checkpoint already carried once, its section never started, is dropped)
+        self._resume_posts = [p for p in resume.get("posts") or []
+                              if isinstance(p, Mapping) and p.get("url") and not p.get("carried")]
+        self._walks_open: dict[str, dict[str, Any]] = {}  # categories -> the full REST walk under way
+        self._pending: dict[str, dict[str, Any]] = {}  # URL key -> a post fetch ordered, not answered yet
+        self.checkpoint_due = False  # the walk moved on: worth saving now  # URL key -> (post id, source) REST or a feed gave it
         self._listed: dict[tuple[str, str], set[str]] = {}  # (source, section or site) -> keys it named
         self._covered: set[str] = set()  # doc ids whose modification signal showed no change
         self._sitemap_lastmod: dict[str, str] = {}  # URL key -> <lastmod> seen this run
@@ -188,7 +217,7 @@ class Frontier:
         remembered = SiteStructure.from_json(self.memory.site(site.root).structure)
         fresh = remembered is not None and remembered.seed == seed.listing_url and not remembered.failure
         if self.options.discover and (not fresh or self.sweep):
-            site.explorer = ex.Explorer(seed, plan.iso(self.now))
+            site.explorer = ex.Explorer(seed, plan.iso(self.now), in_scope=self._in_scope)
         if self.options.discover and fresh and remembered is not None:
             # Known from an earlier run: crawl it now; a sweep checks it again on the side.
             for section in ex.sections_of(remembered, seed):
@@ -219,6 +248,26 @@ class Frontier:
         if kind != o.POST and source in self.report.sources:
             self.report.sources[source].requests += 1
         return Fetch(url=url, kind=kind, section=run.label, priority=PRIORITY[kind], **fields)
+
+    def _in_scope(self, urls: Iterable[str], where: str, *, attachment: bool = False) -> list[str]:
+        """The URLs within the run's hosts; the others are counted, and named in one sentence
+        per source and host (a sitemap of 50,000 foreign URLs is one line, not 50,000)."""
+        kept: list[str] = []
+        refused: dict[str, list[str]] = {}  # why not -> those URLs
+        for url in urls:
+            why = self.scope.why_not(url, attachment=attachment)
+            if why is None:
+                kept.append(url)
+            else:
+                refused.setdefault(why, []).append(url)
+        for why, those in refused.items():
+            self.report.counts["offsite"] += len(those)
+            said = f"{where}: {why}"
+            if said not in self._offsite_said:
+                self._offsite_said.add(said)
+                logger.warning("%s names %d URL%s %s: not fetched, not kept (%s)", where, len(those),
+                               "" if len(those) == 1 else "s", why, those[0][:300])
+        return kept
 
     def _source(self, name: str, status: str) -> None:
         report = self.report.sources[name]
@@ -258,6 +307,7 @@ class Frontier:
         step = Step()
         if not runs:
             return step
+        step.extend(self._resumed_posts(runs))
         remembered = self.memory.site(site.root)
         if self._rest_usable(site):
             with_id = [r for r in runs if r.category_id]
@@ -280,6 +330,31 @@ class Frontier:
             step.extend(self._sitemap(site))
         return step
 
+    def _resumed_posts(self, runs: list[_Section]) -> Step:
+        """The post fetches a run cut short had ordered and not seen answered: ordered again."""
+        step, left = Step(), []
+        labels = {run.label: run for run in runs}
+        for pending in self._resume_posts:
+            run = labels.get(str(pending.get("section")))
+            if run is None:
+                left.append(pending)
+                continue
+            url = str(pending["url"])
+            signal = pending.get("signal") if isinstance(pending.get("signal"), str) else None
+            step.extend(self._post(run, url, str(pending.get("source") or "listing"), doc=self.known.by_url(url),
+                                   signal=signal, force=True))
+        self._resume_posts = left
+        return step
+
+    def checkpoint(self) -> dict[str, Any]:
+        """What a run cut short now would leave undone, for the next run to resume: the full
+        REST walks under way (their next page, the ids their pages named) and the post
+        fetches ordered and not answered. Saved as the run goes (crawler/session.py)."""
+        self.checkpoint_due = False
+        posts = list(self._pending.values()) + [{**p, "carried": True} for p in self._resume_posts
+                                                if normalize_url(str(p["url"])) not in self._pending]
+        return {"run_id": self.options.run_id, "walks": list(self._walks_open.values()), "posts": posts}
+
     def _rest_lookup(self, run: _Section) -> Fetch:
         query = {"slug": run.section.category}
         if run.section.language:
@@ -288,6 +363,17 @@ class Frontier:
 
     def _rest_posts(self, site: _Site, runs: list[_Section], page: int, mode: str) -> Fetch:
         ids = ",".join(str(r.category_id) for r in sorted(runs, key=lambda r: r.category_id or 0))
+        resumed = self._resume_walks.pop(ids, None) if mode == o.FULL and page == 1 else None
+        if resumed is not None and resumed["next_page"] > 1:
+            # Ordered by id, a walk's earlier pages stay earlier: what they named is kept.
+            named = {str(k): {int(i) for i in v if isinstance(i, int)} for k, v in (resumed.get("ids") or {}).items()}
+            for run in runs:
+                run.rest_ids |= named.get(run.label, set())
+                site.rest_ids |= named.get(run.label, set())
+            self._rest_walks[f"{mode}:{ids}"] = set().union(*named.values()) if named else set()
+            page = int(resumed["next_page"])
+            logger.info("the REST enumeration of categories %s resumes at page %d, where a run cut short left it", ids,
+                        page)
         query: dict[str, Any] = {"categories": ids, "page": page, "_fields": REST_FIELDS}
         if mode == o.FULL:
             # Ordered by id, so paging is stable while posts are edited during the walk.
@@ -298,7 +384,14 @@ class Frontier:
                            mode=mode, doc_id=ids)
 
     def _listing(self, run: _Section, url: str, page: int) -> Fetch:
+        run.listing_read.add(normalize_url(url))
         return self._fetch(o.LISTING, url, run, page=page)
+
+    def _say_once(self, key: str, message: str, *args: Any) -> None:
+        """One warning per bound and source in a run (a loop would say it on every turn)."""
+        if key not in self._said:
+            self._said.add(key)
+            logger.warning(message, *args)
 
     def _sitemap(self, site: _Site, name: str | None = None) -> Step:
         """The site's sitemap index, once per run (core's, else Yoast's / Rank Math's)."""
@@ -306,6 +399,7 @@ class Frontier:
             return Step()
         self._sitemaps[site.root] = {"parts": 0, "done": 0, "failed": 0}
         url = f"{site.root}{name}" if name else (self.memory.site(site.root).sitemap or f"{site.root}{SITEMAPS[0]}")
+        self._sitemaps_read.add(normalize_url(url))
         return Step([self._fetch(o.SITEMAP, url, site.sections[0], page=0)])
 
     # -- every answer ---------------------------------------------------------------------------------
@@ -329,6 +423,15 @@ class Frontier:
         if order.kind in ex.KINDS:
             return self._explored(order, self._explorer_of(order).on_failure(order, failure), failure)
         run = self.runs[order.section]
+        if failure.kind == o.OFFSITE:
+            # Named by the middleware that refused it; for a post, not an error of the page
+            # but no evidence about it either.
+            self.report.counts["offsite"] += 1
+            if order.kind == o.POST and order.source == "rest" and order.signal:
+                self.sites[run.root].rest_failed.append(order.signal)
+            if order.kind == o.POST:
+                self._pending.pop(normalize_url(order.url), None)
+                return Step()
         if order.kind == o.ATTACHMENT:
             return self.on_attachment_failure(order, failure)
         site = self.sites[run.root]
@@ -344,6 +447,7 @@ class Frontier:
         elif order.kind == o.SHORTLINK:
             self.report.counts["inconclusive_removal_checks"] += 1
         else:
+            self._pending.pop(normalize_url(order.url), None)
             self._post_error(run, order, failure.detail)
         return Step()
 
@@ -409,7 +513,7 @@ class Frontier:
         if (not self.options.discover or not language or self.options.seed is None
                 or any(r.section.language == language for r in site.sections)):
             return Step()
-        links = [link for link in page.category_links if category_slug_of(link)]
+        links = [link for link in page.category_links if category_slug_of(link) and self.scope.allows(link)]
         seed_slug = self.options.seed.category.lower()
         link = next((u for u in links if (category_slug_of(u) or "").lower().startswith(seed_slug)), None)
         link = link or (links[0] if links else None)
@@ -438,6 +542,7 @@ class Frontier:
         try:
             category_id = parse_rest_category_id(reply.body, run.section.category)
         except DiscoveryError as exc:
+            logger.warning("the REST answer %s is not what WordPress sends: %s", order.url, str(exc)[:300])
             return self._rest_unavailable(site, f"malformed: {exc}", status_text="malformed")
         if category_id is None:
             run.report.detail = f"the REST API knows no category {run.section.category!r}"
@@ -455,6 +560,7 @@ class Frontier:
         try:
             posts = parse_rest_posts(reply.body)
         except DiscoveryError as exc:
+            logger.warning("the REST answer %s is not what WordPress sends: %s", order.url, str(exc)[:300])
             return self._rest_unavailable(site, f"malformed: {exc}", status_text="malformed")
         report = self.report.sources["rest"]
         report.status = "ok"
@@ -465,7 +571,15 @@ class Frontier:
         mark = plan.parse_time(self.memory.site(site.root).high_water) if order.mode == o.HEAD else None
         step = Step()
         reached_mark = False
+        own = set(self._in_scope([p.url for p in posts], f"the REST answer {order.url}"))
         for post in posts:
+            if post.url not in own:
+                continue
+            if not valid_post_id(post.id):
+                logger.warning("the REST answer %s names post id %s for %s, which no WordPress post can have: "
+                               "skipped", order.url, post.id, post.url[:300])
+                continue
+            self._ids_named.setdefault(normalize_url(post.url), (post.id, "the REST API"))
             mine = [r for r in owners if r.category_id in post.categories] or owners[:1]
             site.rest_ids.add(post.id)
             doc = self.known.find(post.url, site.key, post.id)
@@ -483,11 +597,35 @@ class Frontier:
                 step.extend(self._post(mine[0], post.url, "rest", doc=doc, signal=post.modified_gmt))
             elif doc is not None:
                 self._covered.add(doc.doc_id)
-        total_pages = _int(reply.header("X-WP-TotalPages"))
+        total_pages = self._rest_total_pages(order, reply)
+        walk = self._rest_walks.setdefault(f"{order.mode}:{order.doc_id}", set())
+        if order.page == 1:
+            walk.clear()
+        fresh = {p.id for p in posts} - walk
+        walk.update(p.id for p in posts)
+        if posts and not fresh:
+            self._say_once(f"rest-repeat:{order.doc_id}", "the REST API answers %s with posts its earlier pages named "
+                           "(X-WP-TotalPages: %s is not believed): paging stops here", order.url,
+                           reply.header("X-WP-TotalPages"))
+            return step.extend(self._rest_done(site, order))
         if posts and not reached_mark and total_pages and order.page < total_pages:
             step.fetches.append(self._rest_posts(site, owners, order.page + 1, order.mode))
+            if order.mode == o.FULL:
+                self._walks_open[order.doc_id or ""] = {"categories": order.doc_id, "next_page": order.page + 1,
+                                                        "ids": {r.label: sorted(r.rest_ids) for r in owners}}
+                self.checkpoint_due = True
             return step
         return step.extend(self._rest_done(site, order))
+
+    def _rest_total_pages(self, order: Fetch, reply: Reply) -> int | None:
+        """X-WP-TotalPages, when it is a number of pages; any other value is named (once) and
+        ends the paging, as no header would."""
+        for name in ("X-WP-Total", "X-WP-TotalPages"):
+            value = reply.header(name)
+            if value is not None and not value.strip().isdigit():
+                self._say_once(f"rest-header:{name}", "the REST answer %s says %s: %r, not a count: %s", order.url,
+                               name, value[:40], "paging stops here" if name == "X-WP-TotalPages" else "ignored")
+        return _int(reply.header("X-WP-TotalPages"))
 
     def _sections_of_categories(self, site: _Site, ids: str) -> list[_Section]:
         wanted = {int(i) for i in ids.split(",") if i.isdigit()}
@@ -495,6 +633,8 @@ class Frontier:
 
     def _rest_done(self, site: _Site, order: Fetch) -> Step:
         site.rest_ok = True
+        if self._walks_open.pop(order.doc_id or "", None) is not None:
+            self.checkpoint_due = True
         if order.mode == o.FULL:
             site.rest_enumerating = False
             for run in self._sections_of_categories(site, order.doc_id or ""):
@@ -527,18 +667,35 @@ class Frontier:
             self._source("feed", _status_text(reply.status))
             return self._feed_answered(site, "error")
         try:
-            entries = parse_feed(reply.body, reply.url)
-        except DiscoveryError:
+            entries = parse_feed(reply.body, reply.url, limit=FEED_MAX_ITEMS + 1)
+        except DiscoveryError as exc:
+            logger.warning("the feed %s cannot be read: %s", order.url, str(exc)[:300])
             self._source("feed", "malformed")
             return self._feed_answered(site, "error")
+        if len(entries) > FEED_MAX_ITEMS:
+            logger.warning("the feed %s holds more than %d items (WordPress shows 10 by default): only its first %d "
+                           "are read", order.url, FEED_MAX_ITEMS, FEED_MAX_ITEMS)
+            entries = entries[:FEED_MAX_ITEMS]
         self.report.sources["feed"].status = "ok"
         self.report.sources["feed"].posts += len(entries)
         run.feed_empty = not entries
         run.feed_head = [normalize_url(e.url) for e in entries]
         step = self._feed_answered(site, "200")
+        own = set(self._in_scope([e.url for e in entries], f"the feed {order.url}"))
         for entry in entries:
+            if entry.url not in own:
+                continue
+            if entry.post_id is not None and not valid_post_id(entry.post_id):
+                entry = replace(entry, post_id=None)
+            if entry.post_id is not None:
+                self._ids_named.setdefault(normalize_url(entry.url), (entry.post_id, "the feed"))
             doc = self.known.find(entry.url, run.site, entry.post_id)
             if doc is None or doc.removed or self.options.full:
+                if len(step.fetches) >= FEED_MAX_FETCHES:
+                    self._say_once(f"feed-fetches:{order.url}", "the feed %s names more than %d posts to fetch: "
+                                   "only the first %d are fetched from it (the listings and the REST API name the "
+                                   "rest)", order.url, FEED_MAX_FETCHES, FEED_MAX_FETCHES)
+                    break
                 step.extend(self._post(run, entry.url, "feed", doc=doc))
         return step
 
@@ -573,7 +730,14 @@ class Frontier:
             run.listing_head = [normalize_url(u) for u in listing.post_urls]
         step = Step()
         unknown = 0
-        for url in listing.post_urls:
+        next_url = listing.next_url
+        if next_url is not None and not self._in_scope([next_url], f"the next-page link of the listing {order.url}"):
+            next_url = None  # the walk stops short of the end: not a complete enumeration
+        if next_url is not None and normalize_url(next_url) in run.listing_read:
+            self._say_once(f"listing-loop:{run.label}", "the next-page link of the listing %s leads back to %s, "
+                           "already read this run: the walk ends here", order.url, next_url)
+            next_url = None
+        for url in self._in_scope(listing.post_urls, f"the listing {order.url}"):
             doc = self.known.by_url(url)
             self._note_listed("listing", run.label, url, doc)
             if doc is None or doc.removed or self.options.full:
@@ -582,8 +746,8 @@ class Frontier:
         walk_on = self.options.full or self.sweep or unknown > 0
         if listing.next_url is None:
             run.listing_complete = True
-        elif walk_on and order.page < self.options.max_listing_pages:
-            step.fetches.append(self._listing(run, listing.next_url, order.page + 1))
+        elif next_url is not None and walk_on and order.page < self.options.max_listing_pages:
+            step.fetches.append(self._listing(run, next_url, order.page + 1))
         return step
 
     def _listing_failed(self, run: _Section, order: Fetch, state: str, detail: str) -> None:
@@ -602,12 +766,24 @@ class Frontier:
         if reply.status != 200:
             return self._sitemap_failed(site, _status_text(reply.status))
         try:
-            sitemap = parse_sitemap(reply.body, reply.url)
-        except DiscoveryError:
+            sitemap = parse_sitemap(reply.body, reply.url, limit=SITEMAP_MAX_URLS)
+        except DiscoveryError as exc:
+            logger.warning("the sitemap %s cannot be read: %s", order.url, str(exc)[:300])
             return self._sitemap_failed(site, "malformed")
+        if sitemap.listed > SITEMAP_MAX_URLS:
+            logger.warning("the sitemap %s lists %d entries, more than the %d a sitemap may hold (sitemaps.org): "
+                           "only the first %d are read", order.url, sitemap.listed, SITEMAP_MAX_URLS, SITEMAP_MAX_URLS)
+            progress["failed"] += 1  # not a complete enumeration
         if sitemap.is_index:
             self.memory.site(site.root).sitemap = order.url
-            parts = [e.url for e in sitemap.entries if is_post_sitemap(e.url)]
+            parts = self._in_scope([e.url for e in sitemap.entries if is_post_sitemap(e.url)],
+                                   f"the sitemap index {order.url}")
+            again = [u for u in parts if normalize_url(u) in self._sitemaps_read]
+            if again:
+                self._say_once(f"sitemap-again:{order.url}", "the sitemap index %s lists %s, already read this run: "
+                               "not read again", order.url, again[0])
+                parts = [u for u in parts if u not in again]
+            self._sitemaps_read.update(normalize_url(u) for u in parts)
             progress["parts"] += len(parts)
             if not parts:
                 self._source("sitemap", "ok")
@@ -616,7 +792,10 @@ class Frontier:
         self.report.sources["sitemap"].status = "ok"
         self.report.sources["sitemap"].posts += len(sitemap.entries)
         step = Step()
+        own = set(self._in_scope([e.url for e in sitemap.entries], f"the sitemap {order.url}"))
         for entry in sitemap.entries:
+            if entry.url not in own:
+                continue
             key = normalize_url(entry.url)
             doc = self.known.by_url(entry.url)
             self._note_listed("sitemap", site.root, entry.url, doc)
@@ -644,13 +823,18 @@ class Frontier:
     # -- posts ----------------------------------------------------------------------------------------
     def _post(self, run: _Section, url: str, source: str, *, doc: Known | None = None, signal: str | None = None,
               purpose: str = o.DISCOVERY, translation_of: str | None = None, force: bool = False) -> Step:
-        """Order a post fetch, once per URL and run; only URLs that can be single posts."""
+        """Order a post fetch, once per URL and run; only URLs that can be single posts, on
+        the run's hosts."""
+        if not self._in_scope([url], f"the {source} source"):
+            return Step()
         if translation_of is None and not force and not is_post_candidate(url, run.section.url):
             return Step()
         key = normalize_url(url)
         if key in self._requested:
             return Step()
         self._requested.add(key)
+        if purpose == o.DISCOVERY and translation_of is None:
+            self._pending[key] = {"url": url, "section": run.label, "source": source, "signal": signal}
         self.report.counts["discovered"] += 1
         if source in self.report.sources:
             self.report.sources[source].fetches += 1
@@ -661,6 +845,15 @@ class Frontier:
                                  conditional=purpose != o.REMOVAL_CHECK)])
 
     def on_post(self, run: _Section, order: Fetch, reply: Reply, page: ExtractedPage | None) -> Step:
+        # Answered: no longer under way, unless its capture waits for attachments (below).
+        pending = self._pending.pop(normalize_url(order.url), None)
+        step = self._on_post(run, order, reply, page)
+        held = {normalize_url(c.url) for c in self.attachments.held_captures()} if pending else set()
+        if pending and normalize_url(order.url) in held:
+            self._pending[normalize_url(order.url)] = pending
+        return step
+
+    def _on_post(self, run: _Section, order: Fetch, reply: Reply, page: ExtractedPage | None) -> Step:
         expected = self.known.get(order.doc_id)
         if reply.status == 304:
             doc = expected or self.known.by_url(reply.url)
@@ -679,6 +872,12 @@ class Frontier:
         if WARN_NOT_HTML in page.warnings:
             return self._post_error(run, order, f"not an HTML page ({reply.header('Content-Type') or 'no type'})")
         self.report.counts["fetched"] += 1
+        page = self._own_addresses(self._checked_id(page, reply), reply)
+        conflict = self._id_conflict(page, reply)
+        if conflict:
+            self.report.counts["id_conflicts"] += 1
+            logger.warning("%s", conflict)
+            return Step().forgetting(reply.url)
         if page.page_kind in ("page", "archive"):
             self.report.counts["skipped_not_post"] += 1
             return Step()
@@ -699,10 +898,15 @@ class Frontier:
             self.report.counts["skipped_other_category"] += 1
             return Step()
         if page.post_id is not None:
-            if (run.site, page.post_id) in self._captured:
+            urls = {normalize_url(u) for u in (reply.requested_url, reply.url, page.canonical_url) if u}
+            earlier = self._captured.get((run.site, page.post_id))
+            if earlier is not None:
+                if not earlier & urls:
+                    self.report.counts["id_conflicts"] += 1
+                    logger.warning("%s claims post id %d, which %s claimed earlier in this run: a conflict, "
+                                   "not a version (not archived)", reply.url, page.post_id, sorted(earlier)[0])
                 return Step()  # the same post reached by another URL in this run
-            self._captured[(run.site, page.post_id)] = {
-                normalize_url(u) for u in (reply.requested_url, reply.url, page.canonical_url) if u}
+            self._captured[(run.site, page.post_id)] = urls
         signal = order.signal or self._sitemap_signal(reply, page) or page.date_modified
         if known is not None:
             self._confirmed(known, signal, page.post_id)
@@ -721,6 +925,53 @@ class Frontier:
         if order.translation_of:
             step.extend(self._adopt_translation_category(run, page, reply, order.translation_of))
         return step.extend(self._translations(run, page, reply))
+
+    def _checked_id(self, page: ExtractedPage, reply: Reply) -> ExtractedPage:
+        """The page with its claimed post id, or without one that no post can have (zero,
+        negative, above what SQLite holds): then it is archived under its URL's identity."""
+        if page.post_id is None or valid_post_id(page.post_id):
+            return page
+        logger.warning("%s claims post id %s, which no WordPress post can have (a positive integer below 2^63): "
+                       "archived by its URL instead", reply.url, page.post_id)
+        self.report.counts["invalid_post_ids"] += 1
+        shortlink = page.shortlink if page.shortlink and valid_post_id(shortlink_post_id(page.shortlink)) else None
+        return replace(page, post_id=None, shortlink=shortlink)
+
+    def _id_conflict(self, page: ExtractedPage, reply: Reply) -> str | None:
+        """Why the page's claimed post id cannot be believed, or None: a source of this run
+        (the REST API, the feed's guid) gives the URL that answered another id."""
+        if page.post_id is None:
+            return None
+        keys = [normalize_url(reply.url)]
+        if reply.requested_url and same_page(reply.requested_url, reply.url):
+            keys.append(normalize_url(reply.requested_url))
+        named = next((self._ids_named[k] for k in keys if k in self._ids_named), None)
+        if named is None or named[0] == page.post_id:
+            return None
+        return (f"{reply.url} claims post id {page.post_id}, but {named[1]} gives that URL the id {named[0]}: "
+                "a conflict, not a version (not archived)")
+
+    def _own_addresses(self, page: ExtractedPage, reply: Reply) -> ExtractedPage:
+        """The page with only the addresses it claims that can be the post's: a canonical URL
+        on another host or of a listing (never an alias: `show` would resolve it to the post),
+        and a shortlink or hreflang alternates on another host, are dropped."""
+        canonical = page.canonical_url
+        if canonical and not same_page(canonical, reply.url):
+            why = self.scope.why_not(canonical)
+            if why is not None:
+                self.report.counts["offsite"] += 1
+            elif not is_post_candidate(canonical, reply.url):
+                why = "not the address of a single post (a listing, an archive or a file)"
+            if why is not None:
+                logger.warning("%s: its canonical URL %s is %s: not kept as an address of the post", reply.url,
+                               canonical[:300], why)
+                canonical = None
+        own = set(self._in_scope([u for u in page.alternates.values() if u], f"the hreflang links of {reply.url}"))
+        alternates = {lang: url for lang, url in page.alternates.items() if url in own}
+        shortlink = self.scope.keep(page.shortlink)
+        if (canonical, shortlink, alternates) == (page.canonical_url, page.shortlink, dict(page.alternates)):
+            return page
+        return replace(page, canonical_url=canonical, shortlink=shortlink, alternates=alternates)
 
     def _sitemap_signal(self, reply: Reply, page: ExtractedPage) -> str | None:
         for url in (reply.requested_url, reply.url, page.canonical_url):
@@ -743,7 +994,7 @@ class Frontier:
         if not self.options.follow_translations:
             return step
         own = normalize_url(page.canonical_url or reply.url)
-        for _lang, url in sorted(page.alternates.items()):
+        for _lang, url in sorted(page.alternates.items()):  # on the site's hosts (see _own_addresses)
             if not url or normalize_url(url) == own:
                 continue
             doc = self.known.by_url(url)
@@ -770,6 +1021,8 @@ class Frontier:
         if not self.options.attachments:
             return Step(records=[capture])
         wanted = att.select(page.links, capture.final_url, page.asset_hosts)
+        allowed = set(self._in_scope([w.url for w in wanted], f"the attachments of {capture.final_url}", attachment=True))
+        wanted = [w for w in wanted if w.url in allowed]
         fetches, ready = self.attachments.hold(
             capture, wanted, lambda url, conditional: self._fetch(o.ATTACHMENT, url, run, conditional=conditional))
         return Step(fetches=fetches, records=list(ready))
@@ -786,12 +1039,20 @@ class Frontier:
             ref, blob = att.answer(order.url, reply.status, reply.body, reply.header("Content-Type"), reply.url,
                                    self._now_iso(), text)
         self.report.counts["attachments"] += 1
-        return Step(records=[blob] if blob else []).extend(Step(records=list(self.attachments.answered(order.url, ref))))
+        released = list(self.attachments.answered(order.url, ref))
+        self._released(released)
+        return Step(records=[blob] if blob else []).extend(Step(records=released))
+
+    def _released(self, captures: Iterable[Capture]) -> None:
+        for capture in captures:
+            self._pending.pop(normalize_url(capture.url), None)
 
     def on_attachment_failure(self, order: Fetch, failure: FetchFailure) -> Step:
         self.report.counts["attachment_errors"] += 1
         ref = AttachmentRef(url=order.url, error=att.failure_text(failure.detail))
-        return Step(records=list(self.attachments.answered(order.url, ref)))
+        released = list(self.attachments.answered(order.url, ref))
+        self._released(released)
+        return Step(records=released)
 
     # -- removals -------------------------------------------------------------------------------------
     def _gone(self, run: _Section, order: Fetch, reply: Reply) -> Step:

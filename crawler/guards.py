@@ -23,6 +23,8 @@ _BLOCK_PATTERNS = [
         (r"page not found|nothing (was )?found|oops! that page can|страница не найдена|404", "soft 404"),
     )
 ]
+# A stand-in page that names a post id is believed one only below this many characters of text.
+STAND_IN_MAX_TEXT = 1000
 # Below this share of the previous text, a new text is treated as a broken page, not an edit.
 SHRINK_LIMIT = 0.3
 # Texts shorter than this are too small to judge by shrinkage (short announcements exist).
@@ -69,6 +71,12 @@ def suspicious(page: ExtractedPage, *, expected_post_id: int | None = None,
         for pattern, kind in _BLOCK_PATTERNS:
             if pattern.search(head):
                 return f"{kind} served instead of the post"
+    elif len(page.text) < STAND_IN_MAX_TEXT:
+        # Some do (an anti-bot layer keeping the theme's body class): then the title must say
+        # so, and the text be short. Not "404": a real post's title may hold the number.
+        for pattern, kind in _BLOCK_PATTERNS:
+            if kind != "soft 404" and pattern.search(page.title or ""):
+                return f"{kind} served instead of the post (though it names post id {page.post_id})"
     if expected_post_id is not None and page.post_id is not None and page.post_id != expected_post_id:
         return f"another post (id {page.post_id}) served instead of post {expected_post_id}"
     if (previous_text_length and previous_text_length >= SHRINK_MIN_PREVIOUS

@@ -31,6 +31,14 @@ class Known:
         return post_key(self.site, self.post_id) if self.post_id is not None else None
 
 
+MAX_POST_ID = 2**63 - 1  # SQLite's INTEGER (and MySQL's BIGINT UNSIGNED holds more, but no site has that many)
+
+
+def valid_post_id(value: object) -> bool:
+    """Whether a claimed post id can be a WordPress post's: a positive integer SQLite holds."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_POST_ID
+
+
 def post_key(site: str, post_id: int) -> str:
     """How signals and listings name a post: "site:id" (post ids are per site)."""
     return f"{site}:{post_id}"

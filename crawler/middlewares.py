@@ -169,3 +169,4 @@ class ConditionalRequestsMiddleware:
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+

@@ -19,6 +19,10 @@ SITEMAP = "sitemap"  # /wp-sitemap.xml and its post sub-sitemaps
 POST = "post"  # a single post page
 SHORTLINK = "shortlink"  # /?p=ID of a post whose URL answered 404/410 (removal evidence)
 ATTACHMENT = "attachment"  # a PDF, document or image a post links or embeds (crawler/attachments.py)
+# The largest answer read of each kind, in MiB (the configuration's max_response_mb caps them
+# all): a post or listing page of WordPress weighs well under 1 MiB, and each is held several
+# times over while it is read (body, text, parse trees); attachments have their own setting.
+MAX_MB = {POST: 8, LISTING: 8, SHORTLINK: 8}
 
 # Why a post is fetched.
 DISCOVERY = "discovery"  # a source named it as new or changed
@@ -68,6 +72,7 @@ class Reply:
 # Kinds of failure without an HTTP answer.
 UNREACHABLE = "unreachable"  # DNS, refused or reset connection, timeout
 FORBIDDEN = "forbidden"  # robots.txt forbids it
+OFFSITE = "offsite"  # the request (a redirect hop, a meta refresh) left the run's hosts: not sent
 ERROR = "error"  # anything else
 
 

@@ -41,7 +41,8 @@ STORED = {"not_modified": "kisi/not-modified", "new_documents": "kisi/new-docume
           "unchanged": "kisi/unchanged"}
 # What the frontier decided and saw.
 DECIDED = ("discovered", "fetched", "errors", "rechecks", "removal_checks", "pending_removals",
-           "skipped_other_category", "skipped_not_post", "attachments", "attachment_errors")
+           "skipped_other_category", "skipped_not_post", "attachments", "attachment_errors",
+           "offsite", "id_conflicts", "invalid_post_ids")
 
 
 def summarize(report: RunReport, stats: dict[str, Any]) -> dict[str, Any]:

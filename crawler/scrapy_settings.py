@@ -25,6 +25,9 @@ STATIC: dict[str, Any] = {
     "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
     # Our retry waits for Retry-After and backs off; it replaces Scrapy's (same order slot).
     "DOWNLOADER_MIDDLEWARES": {
+        # First of all (before robots.txt, 100): a request outside the run's hosts, a redirect
+        # hop or a meta refresh included, is never sent, nor is that host's robots.txt asked.
+        "crawler.offsite.ScopeMiddleware": 50,
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "crawler.middlewares.PoliteRetryMiddleware": 550,
         # Outside the retry and redirect middlewares: it sees the request as it leaves and the
@@ -34,6 +37,9 @@ STATIC: dict[str, Any] = {
         # the downloader's stats (850): each hop as sent and answered, bodies as sent.
         "crawler.warc.WarcMiddleware": 800,
     },
+    # WordPress itself needs one or two hops (an old slug, a trailing slash); Scrapy's 20 made
+    # every redirect loop or chain 21 requests per URL per run.
+    "REDIRECT_MAX_TIMES": 5,
     "RETRY_ENABLED": True,
     "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
     "LOG_LEVEL": "INFO",

@@ -9,6 +9,7 @@ Scrapy builds the spider, the middlewares and the pipeline separately from one `
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 MEMORY_STATE = "crawl"  # ARCHIVE/state/crawl.json
 VALIDATORS_STATE = "validators"  # ARCHIVE/state/validators.json
 ATTACHMENTS_STATE = "attachments"  # ARCHIVE/state/attachments.json: URL -> its last full answer
+RESUME_STATE = "resume"  # ARCHIVE/state/resume.json: what the last run left under way (Frontier.checkpoint)
+CHECKPOINT_SECONDS = 5.0  # at least this often while work is under way (and whenever a REST walk moves on)
 # Scrapy settings that carry the run's configuration (the Config object itself) and id.
 CONFIG_SETTING = "KISI_CONFIG_OBJECT"
 RUN_ID_SETTING = "KISI_RUN_ID"
@@ -46,7 +49,9 @@ class CrawlSession:
         self.validators = Validators(self.archive.load_state(VALIDATORS_STATE) or validators_of_v1(saved))
         self.known = load_known(self.archive)
         self.frontier = Frontier(self.memory, self.known, Options.from_config(config, run_id), self.now,
-                                 attachment_memory=self.archive.load_state(ATTACHMENTS_STATE))
+                                 attachment_memory=self.archive.load_state(ATTACHMENTS_STATE),
+                                 resume=self.archive.load_state(RESUME_STATE))
+        self._checkpointed = time.monotonic()
         logger.info("archive holds %d documents; this run %s", len(self.known),
                     "sweeps every source (removal check)" if self.frontier.sweep else "is incremental")
         self.warc = open_warc(self.archive, config, run_id, self.now) if config.warc else None
@@ -58,8 +63,22 @@ class CrawlSession:
             self.archive.save_state(MEMORY_STATE, memory.to_json())
             self.archive.save_state(VALIDATORS_STATE, self.validators.to_json())
             self.archive.save_state(ATTACHMENTS_STATE, self.frontier.attachments.memory)
+            self.archive.save_state(RESUME_STATE, self.frontier.checkpoint())
         except OSError as exc:
             logger.error("could not save the crawl state: %s", exc)
+
+    def maybe_checkpoint(self) -> None:
+        """Save what a run cut short now would leave undone (atomically: temp, fsync, rename),
+        when a REST walk moved on or every CHECKPOINT_SECONDS: a killed run's successor
+        resumes there instead of repeating it. Only the checkpoint: the memory of what was
+        captured is saved when the run ends, once every capture is stored."""
+        if not self.frontier.checkpoint_due and time.monotonic() - self._checkpointed < CHECKPOINT_SECONDS:
+            return
+        self._checkpointed = time.monotonic()
+        try:
+            self.archive.save_state(RESUME_STATE, self.frontier.checkpoint())
+        except OSError as exc:
+            logger.warning("could not save the crawl's checkpoint: %s", exc)
 
     def close(self) -> None:
         if self.warc is not None:

@@ -984,3 +984,17 @@ def test_records_are_frozen() -> None:
     entry = SitemapEntry("https://kisi.kz/", None)
     with pytest.raises(AttributeError):
         entry.url = "https://example.org/"  # type: ignore[misc]
+
+
+def test_a_gzip_sitemap_is_inflated_up_to_the_limit_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip as gz
+
+    from crawler import discovery
+
+    monkeypatch.setattr(discovery, "_MAX_XML_BYTES", 3 << 20)
+    body = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    bomb = gz.compress(body + b" " * (8 << 20) + b"</urlset>")
+    with pytest.raises(discovery.DiscoveryError, match="MiB once unzipped"):
+        discovery.parse_sitemap(bomb, "https://kisi.kz/post-sitemap.xml.gz")
+    small = gz.compress(body + b"<url><loc>https://kisi.kz/a/</loc></url></urlset>")
+    assert len(discovery.parse_sitemap(small, "https://kisi.kz/post-sitemap.xml.gz").entries) == 1

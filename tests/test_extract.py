@@ -859,3 +859,15 @@ def test_extract_modules_do_not_import_scrapy() -> None:
             assert not any(n == "scrapy" or n.startswith("scrapy.") for n in names), path
     code = "import sys, crawler.extract; sys.exit('scrapy' in sys.modules or 'twisted' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
+
+
+def test_a_language_with_two_hreflang_pages_is_no_translation() -> None:
+    from lxml import html as lxml_html
+
+    from crawler.extract_meta import alternates
+
+    root = lxml_html.fromstring('<html><head><link rel="alternate" hreflang="ru" href="/ru/a/" />'
+                                '<link rel="alternate" hreflang="ru" href="/ru/decoy/" />'
+                                '<link rel="alternate" hreflang="en" href="/a/" />'
+                                '<link rel="alternate" hreflang="en" href="https://kisi.kz/a/" /></head></html>')
+    assert alternates(root, "https://kisi.kz/a/") == {"en": "https://kisi.kz/a/"}

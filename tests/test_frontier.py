@@ -341,6 +341,7 @@ def test_a_new_post_in_the_category_is_captured_and_its_translations_followed() 
     (page(7, category_links=(f"{SITE}/en/category/news/",)), "skipped_other_category"),
     (page(7, kind="page"), "skipped_not_post"),
     (replace(page(7, text="Just a moment... checking your browser"), post_id=None, title="Just a moment..."), "errors"),
+    (replace(page(7, text="Checking if the site connection is secure"), title="Just a moment..."), "errors"),
 ])
 def test_posts_that_are_not_archived(extracted: ExtractedPage, outcome: str) -> None:
     front = frontier()
@@ -640,3 +641,204 @@ def test_a_check_that_did_not_conclude_keeps_the_post_in_the_enumeration() -> No
     drive(front, front.start(), answer)
     mem, _ = front.close(finished=True)
     assert mem.sections[LABEL].members == [1, 2]  # the next run's enumeration is evidence again
+
+
+# -- scope: one allow-list of hosts per run (crawler/scope.py) ---------------------------------------
+OTHER = "https://elsewhere.example"
+
+
+@pytest.mark.parametrize("link, allowed, attachment", [
+    (f"{SITE}/en/event-1/", True, False),
+    ("https://www.kisi.kz/en/event-1/", True, False),
+    ("https://ru.kisi.kz/event-1/", True, False),  # Polylang: a language on a subdomain
+    ("http://kisi.kz:8080/x/", True, False),  # the port is no part of a host (nor of a site key)
+    (f"{OTHER}/en/event-1/", False, False),
+    ("https://kisi.kz.elsewhere.example/x/", False, False),
+    ("https://notkisi.kz/x/", False, False),
+    ("javascript:alert(1)", False, False),
+    ("file:///etc/passwd", False, False),
+    ("data:text/html,hi", False, False),
+    ("https://cdn.example.net/wp-content/uploads/a.pdf", False, False),
+    ("https://cdn.example.net/wp-content/uploads/a.pdf", True, True),  # named by the configuration
+])
+def test_the_scope_allows_the_site_and_its_attachment_hosts_only(link: str, allowed: bool, attachment: bool) -> None:
+    from crawler.scope import Scope
+
+    scope = Scope.of([f"{SITE}/en/"], ["cdn.example.net"])
+    assert scope.allows(link, attachment=attachment) is allowed
+    assert (scope.why_not(link, attachment=attachment) is None) is allowed
+
+
+def test_a_seed_on_a_subdomain_brings_its_parent_domain_but_an_address_only_itself() -> None:
+    from crawler.scope import Scope
+
+    assert Scope.of(["http://en.site.test/"]).allows("http://site.test/category/x/")
+    assert not Scope.of(["http://127.0.0.1:8000/"]).allows("http://127.0.0.2:8000/")
+
+
+def offsite_url(n: int) -> str:
+    return f"{OTHER}/en/event-{n}/"
+
+
+def test_sources_naming_other_hosts_order_nothing_there() -> None:
+    front = frontier(memory(last_sweep=None))
+    start = front.start()
+    rest = first(start, o.REST_POSTS)
+    body = json.loads(rest_posts([(1, DAY_AGO), (2, DAY_AGO)]).body)
+    body[1]["link"] = offsite_url(2)
+    reply = replace(rest_posts([]), body=json.dumps(body).encode())
+    assert post_urls(front.on_reply(rest, reply)) == [url(1)]
+    feed = rss([3, 4])
+    feed = replace(feed, body=feed.body.replace(url(4).encode(), offsite_url(4).encode()))
+    assert post_urls(front.on_reply(first(start, o.FEED), feed)) == [url(3)]
+    shown = listing([5], next_page=2)
+    shown = replace(shown, body=shown.body.replace(f"{SITE}/en/category/events/page/2/".encode(),
+                                                   f"{OTHER}/en/category/events/page/2/".encode()))
+    step = front.on_reply(first(start, o.LISTING), shown)
+    assert post_urls(step) == [url(5)] and of_kind(step, o.LISTING) == []
+    index = first(start, o.SITEMAP)
+    other_index = replace(sitemap_index(), body=sitemap_index().body.replace(SITE.encode(), OTHER.encode()))
+    assert of_kind(front.on_reply(index, other_index), o.SITEMAP) == []
+    assert front.report.counts["offsite"] == 1 + 1 + 1 + 1
+
+
+def test_a_page_naming_other_hosts_keeps_none_of_them() -> None:
+    front = frontier()
+    order = post_order(front, 7)
+    extracted = replace(page(7, alternates={"en": url(7), "ru": offsite_url(7)},
+                             category_links=(f"{SITE}/en/category/events/",)),
+                        canonical_url=offsite_url(7), shortlink=f"{OTHER}/?p=7")
+    step = front.on_reply(order, ok(order), extracted)
+    [capture] = step.records
+    assert (capture.canonical_url, capture.shortlink, dict(capture.alternates)) == (None, None, {"en": url(7)})
+    assert post_urls(step) == [] and front.report.counts["offsite"] == 2
+
+
+def test_a_canonical_url_of_a_listing_is_no_address_of_the_post() -> None:
+    front = frontier()
+    order = post_order(front, 7)
+    extracted = replace(page(7, category_links=(f"{SITE}/en/category/events/",)),
+                        canonical_url=f"{SITE}/en/category/events/")
+    [capture] = front.on_reply(order, ok(order), extracted).records
+    assert capture.canonical_url is None
+
+
+def test_a_redirect_refused_by_the_scope_is_no_error_and_no_evidence() -> None:
+    front = frontier(memory(), [known(7)])
+    order = first(front._post(front.runs[LABEL], url(7), "rest", doc=known(7), signal=DAY_AGO), o.POST)
+    step = front.on_failure(order, FetchFailure(o.OFFSITE, "redirected to another host"))
+    assert step.records == [] and front.report.counts["offsite"] == 1 and front.report.counts["errors"] == 0
+    assert front.sites[f"{SITE}/"].rest_failed == [DAY_AGO]  # the REST mark waits for it
+
+
+# -- identity: a claimed post id is checked against what the sources say ----------------------------------
+@pytest.mark.parametrize("claimed", [0, -5, 2**63, 2**63 + 7])
+def test_a_post_id_no_post_can_have_is_dropped_for_the_url_identity(claimed: int) -> None:
+    front = frontier()
+    order = post_order(front, 7)
+    extracted = replace(page(7, category_links=(f"{SITE}/en/category/events/",)), post_id=claimed,
+                        shortlink=f"{SITE}/?p={abs(claimed)}")
+    [capture] = front.on_reply(order, ok(order), extracted).records
+    assert capture.post_id is None and front.report.counts["invalid_post_ids"] == 1
+    assert capture.shortlink is None or claimed < 2**63
+
+
+@pytest.mark.parametrize("claimed, stored", [(1, True), (2, False)])
+def test_a_page_claiming_another_id_than_rest_gives_its_url_is_a_conflict(claimed: int, stored: bool) -> None:
+    front = frontier(memory(last_sweep=None))
+    rest = first(front.start(), o.REST_POSTS)
+    [order] = of_kind(front.on_reply(rest, rest_posts([(1, DAY_AGO), (2, DAY_AGO)])), o.POST)[:1]
+    assert order.url == url(1)
+    extracted = replace(page(1, category_links=(f"{SITE}/en/category/events/",)), post_id=claimed)
+    step = front.on_reply(order, ok(order), extracted)
+    assert bool(step.records) is stored and front.report.counts["id_conflicts"] == (0 if stored else 1)
+
+
+def test_two_urls_claiming_one_id_in_a_run_are_one_capture_and_a_conflict() -> None:
+    front = frontier()
+    a = post_order(front, 7)
+    b = post_order(front, 8)
+    assert front.on_reply(a, ok(a), page(7)).records
+    assert not front.on_reply(b, ok(b), replace(page(8), post_id=7)).records
+    assert front.report.counts["id_conflicts"] == 1
+
+
+# -- bounds: what one answer can make a run do ----------------------------------------------------------
+def test_rest_paging_stops_at_a_page_that_names_no_new_post() -> None:
+    front = frontier(memory(last_sweep=None))
+    rest = first(front.start(), o.REST_POSTS)
+    assert rest.mode == o.FULL
+    step = front.on_reply(rest, rest_posts([(1, DAY_AGO), (2, DAY_AGO)], total=100_000, pages=100_000))
+    nxt = first(step, o.REST_POSTS)
+    assert nxt.page == 2
+    again = front.on_reply(nxt, rest_posts([(1, DAY_AGO), (2, DAY_AGO)], total=100_000, pages=100_000))
+    assert of_kind(again, o.REST_POSTS) == []
+
+
+@pytest.mark.parametrize("pages, follows", [("3", True), ("abc", False), ("-1", False), ("", False)])
+def test_rest_total_pages_must_be_a_number(pages: str, follows: bool) -> None:
+    front = frontier(memory(last_sweep=None))
+    rest = first(front.start(), o.REST_POSTS)
+    reply = rest_posts([(1, DAY_AGO)], pages=1)
+    reply = replace(reply, headers={**reply.headers, "x-wp-totalpages": pages})
+    assert bool(of_kind(front.on_reply(rest, reply), o.REST_POSTS)) is follows
+
+
+def test_a_listing_whose_next_link_leads_back_is_read_once() -> None:
+    front = frontier(memory(last_sweep=None))
+    one = first(front.start(), o.LISTING)
+    two = first(front.on_reply(one, listing([1], next_page=2)), o.LISTING)
+    back = replace(listing([2], page=2), body=listing([2], page=2).body + b"")
+    back = replace(back, body=back.body.replace(b"</main>", f'<nav class="navigation pagination"><a class="next '
+                                                            f'page-numbers" href="{SITE}/en/category/events/">Next</a>'
+                                                            f'</nav></main>'.encode()))
+    assert of_kind(front.on_reply(two, back), o.LISTING) == []
+    assert not front.runs[LABEL].listing_complete
+
+
+def test_a_sitemap_index_listing_itself_is_read_once() -> None:
+    front = frontier(memory(last_sweep=None))
+    index = first(front.start(), o.SITEMAP)
+    body = (f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f'<sitemap><loc>{SITE}/wp-sitemap-posts-post-1.xml</loc></sitemap></sitemapindex>').encode()
+    [part] = of_kind(front.on_reply(index, Reply(url=index.url, status=200, body=body)), o.SITEMAP)
+    assert of_kind(front.on_reply(part, Reply(url=part.url, status=200, body=body)), o.SITEMAP) == []
+
+
+def test_a_feed_is_read_to_a_bound_and_makes_a_bounded_number_of_fetches() -> None:
+    from crawler.frontier import FEED_MAX_FETCHES, FEED_MAX_ITEMS
+
+    front = frontier(memory(last_sweep=None))
+    feed = first(front.start(), o.FEED)
+    step = front.on_reply(feed, rss(list(range(1, FEED_MAX_ITEMS + 50))))
+    assert len(post_urls(step)) == FEED_MAX_FETCHES
+    assert front.report.sources["feed"].posts == FEED_MAX_ITEMS
+
+
+def test_a_sitemap_is_read_to_the_protocol_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler import frontier as fr
+
+    monkeypatch.setattr(fr, "SITEMAP_MAX_URLS", 3)
+    front = frontier(memory(last_sweep=None))
+    index = first(front.start(), o.SITEMAP)
+    [part] = of_kind(front.on_reply(index, sitemap_index()), o.SITEMAP)
+    front.on_reply(part, sitemap([(n, None) for n in range(1, 8)]))
+    assert front.report.sources["sitemap"].posts == 3 and not front._sitemap_complete(f"{SITE}/")
+
+
+# -- a run cut short: its checkpoint, and the next run resuming it -----------------------------------------
+def test_a_run_cut_short_is_resumed_where_its_rest_walk_and_post_fetches_were() -> None:
+    front = frontier(memory(last_sweep=None))
+    rest = first(front.start(), o.REST_POSTS)
+    step = front.on_reply(rest, rest_posts([(1, DAY_AGO), (2, DAY_AGO)], total=6, pages=3))
+    assert front.checkpoint_due
+    done = of_kind(step, o.POST)[0]
+    front.on_reply(done, ok(done), page(1, category_links=(f"{SITE}/en/category/events/",)))
+    saved = front.checkpoint()
+    assert saved["walks"] == [{"categories": "12", "next_page": 2, "ids": {LABEL: [1, 2]}}]
+    assert [p["url"] for p in saved["posts"]] == [url(2)]  # 1 answered; 2 still under way
+    after = Frontier(memory(last_sweep=None), KnownDocuments([known(1)]),
+                     Options(run_id="run-3", seed=SECTION, discover=False), NOW, resume=json.loads(json.dumps(saved)))
+    start = after.start()
+    assert first(start, o.REST_POSTS).page == 2 and post_urls(start) == [url(2)]
+    assert after.runs[LABEL].rest_ids == {1, 2}

@@ -48,6 +48,7 @@ class EventsSpider(scrapy.Spider):
             yield out
 
     def _emit(self, step: Step) -> Iterator[Any]:
+        self.session.maybe_checkpoint()
         for url in step.forget:
             self.session.validators.forget(url)
         yield from step.records
@@ -60,6 +61,9 @@ class EventsSpider(scrapy.Spider):
         if order.kind == orders.ATTACHMENT:
             limit = self.session.config.max_attachment_mb * 1024 * 1024
             meta.update(download_maxsize=limit, download_warnsize=limit)
+        elif order.kind in orders.MAX_MB:
+            limit = min(self.session.config.max_response_mb, orders.MAX_MB[order.kind]) * 1024 * 1024
+            meta.update(download_maxsize=limit, download_warnsize=limit // 2)
         return scrapy.Request(order.url, callback=self._reply, errback=self._failed, priority=order.priority,
                               meta=meta, dont_filter=True)
 

@@ -9,6 +9,7 @@ from twisted.internet.error import ConnectError, DNSLookupError, TCPTimedOutErro
 from twisted.python.failure import Failure
 
 from crawler import orders
+from crawler.offsite import OffsiteRequest
 from crawler.orders import FetchFailure, Reply
 from crawler.warc import REF_META as WARC_REF
 
@@ -37,6 +38,8 @@ def classify(failure: Failure) -> FetchFailure:
     """What went wrong without an HTTP answer, in the frontier's terms."""
     if failure.check(HttpError):
         return FetchFailure(orders.ERROR, f"HTTP {failure.value.response.status}")
+    if failure.check(OffsiteRequest):
+        return FetchFailure(orders.OFFSITE, str(failure.value))
     if failure.check(IgnoreRequest):
         message = str(failure.value) or "request ignored"
         return FetchFailure(orders.FORBIDDEN if "robots" in message.lower() else orders.ERROR, message)

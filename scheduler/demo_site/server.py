@@ -13,6 +13,8 @@ import json
 import logging
 import secrets
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
@@ -22,8 +24,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 
+from . import hostile
+from .hostile import SocketFault
 from .pages import Context
-from .render import Request, fault_response, render
+from .render import Request, fault_response
 from .response import Response
 from .seed import default_state
 from .state import Fault, SiteState, match_path, state_lock
@@ -91,30 +95,41 @@ class DemoHandler(BaseHTTPRequestHandler):
         pass  # the JSON request log is the record; stderr stays for real errors
 
     def _serve(self) -> None:
+        fault: SocketFault | None = None
         try:
-            resp = self._respond()
+            state = SiteState.load(self.server.state_path)
+            fault = hostile.socket_fault(state, self.path)
+            resp = self._respond(state)
         except Exception:  # one bad request must not kill the server
             traceback.print_exc(file=sys.stderr)
             resp = Response(500, [("Content-Type", "text/plain; charset=utf-8")], b"demo site error\n")
         bodiless = resp.status in (204, 304) or resp.status < 200
         sent = 0 if bodiless or self.command == "HEAD" else len(resp.body)
+        if fault is not None:
+            sent = 0 if fault.kind == "hang" else len(_cut(resp.body, fault))
         # Log before answering: once a client holds the response, the log already shows it.
         self.server.log_request_line(
             {
                 "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                 "method": self.command,
                 "path": self.path,
-                "status": resp.status,
+                "status": resp.status if fault is None or fault.kind != "hang" else None,
                 "if_none_match": self.headers.get("If-None-Match"),
                 "if_modified_since": self.headers.get("If-Modified-Since"),
                 "user_agent": self.headers.get("User-Agent"),
                 "bytes": sent,
+                **({"socket": fault.kind} if fault is not None else {}),
             }
         )
-        self._send(resp, bodiless, sent > 0)
+        try:
+            if fault is not None:
+                self._misbehave(fault, resp)
+            else:
+                self._send(resp, bodiless, sent > 0)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a size limit, a timeout): fine
 
-    def _respond(self) -> Response:
-        state = SiteState.load(self.server.state_path)
+    def _respond(self, state: SiteState) -> Response:
         slow = match_path(state.slow, self.path)
         if slow is not None:
             time.sleep(state.slow[slow])
@@ -124,7 +139,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             if fault is not None:
                 return fault_response(fault)
         request = Request(self.command, self.path, {k: v for k, v in self.headers.items()})
-        return render(state, request, self.server.context())
+        return hostile.respond(state, request, self.server.context())
 
     def _send(self, resp: Response, bodiless: bool, with_body: bool) -> None:
         self.send_response(resp.status)
@@ -135,6 +150,31 @@ class DemoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if with_body:
             self.wfile.write(resp.body)
+
+    def _misbehave(self, fault: SocketFault, resp: Response) -> None:
+        """What only the socket can do wrong: never answer, reset mid-body, send less than announced."""
+        self.close_connection = True
+        if fault.kind == "hang":
+            time.sleep(float(fault.params.get("seconds", 8.0)))
+            return
+        self.send_response(resp.status)
+        for name, value in resp.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(resp.body)))  # the whole body is announced
+        self.end_headers()
+        self.wfile.write(_cut(resp.body, fault))
+        self.wfile.flush()
+        if fault.kind == "reset":
+            # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+
+
+def _cut(body: bytes, fault: SocketFault) -> bytes:
+    """The part of the body a misbehaving socket sends: half before a reset, 60 % before a FIN."""
+    if fault.kind == "hang":
+        return b""
+    return body[: len(body) * (5 if fault.kind == "reset" else 6) // 10]
 
 
 class _Stop(Exception):

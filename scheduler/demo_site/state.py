@@ -153,6 +153,8 @@ class SiteState:
     faults: dict[str, Fault] = field(default_factory=dict)
     blocks: dict[str, str] = field(default_factory=dict)
     slow: dict[str, float] = field(default_factory=dict)
+    # Hostile behaviours switched on (hostile.py): name -> parameters, in the order they apply.
+    hostile: dict[str, dict[str, Any]] = field(default_factory=dict)
     clock: str = DEFAULT_CLOCK
     site_name: str = "KazISS"
     # Ground truth for tests: the translation group of the categories that hold the events.
@@ -181,6 +183,7 @@ class SiteState:
             faults={k: Fault(**v) for k, v in data.get("faults", {}).items()},
             blocks=dict(data.get("blocks", {})),
             slow={k: float(v) for k, v in data.get("slow", {}).items()},
+            hostile={k: dict(v) for k, v in data.get("hostile", {}).items()},
             clock=data.get("clock", DEFAULT_CLOCK),
             site_name=data.get("site_name", "KazISS"),
             events_group=data.get("events_group", "events"),
