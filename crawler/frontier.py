@@ -55,7 +55,7 @@ from .guards import suspicious
 from .known import Known, KnownDocuments, post_key, valid_post_id
 from .memory import CrawlMemory, PendingRemoval
 from .orders import Fetch, FetchFailure, Reply, Step
-from .scope import Scope
+from .scope import Scope, bare_host, host_of
 from .report import ERROR, FORBIDDEN, NOT_FOUND, OK, PENDING, UNREACHABLE, RunReport, SectionReport
 from .structure import FoundSection, SiteStructure, category_slug_of, feed_of, is_post_sitemap, same_page, site_root
 
@@ -249,13 +249,14 @@ class Frontier:
             self.report.sources[source].requests += 1
         return Fetch(url=url, kind=kind, section=run.label, priority=PRIORITY[kind], **fields)
 
-    def _in_scope(self, urls: Iterable[str], where: str, *, attachment: bool = False) -> list[str]:
+    def _in_scope(self, urls: Iterable[str], where: str, *, attachment: bool = False,
+                  granted: Iterable[str] = ()) -> list[str]:
         """The URLs within the run's hosts; the others are counted, and named in one sentence
         per source and host (a sitemap of 50,000 foreign URLs is one line, not 50,000)."""
         kept: list[str] = []
         refused: dict[str, list[str]] = {}  # why not -> those URLs
         for url in urls:
-            why = self.scope.why_not(url, attachment=attachment)
+            why = self.scope.why_not(url, attachment=attachment, granted=granted)
             if why is None:
                 kept.append(url)
             else:
@@ -1021,10 +1022,18 @@ class Frontier:
         if not self.options.attachments:
             return Step(records=[capture])
         wanted = att.select(page.links, capture.final_url, page.asset_hosts)
-        allowed = set(self._in_scope([w.url for w in wanted], f"the attachments of {capture.final_url}", attachment=True))
+        # A CDN the page loads the site's own files from serves its uploads (issue 10): its
+        # files are the site's, for this post's attachment fetches only.
+        cdn = {host_of(w.url) for w in wanted} & {bare_host(h) for h in page.asset_hosts}
+        allowed = set(self._in_scope([w.url for w in wanted], f"the attachments of {capture.final_url}",
+                                     attachment=True, granted=cdn))
         wanted = [w for w in wanted if w.url in allowed]
-        fetches, ready = self.attachments.hold(
-            capture, wanted, lambda url, conditional: self._fetch(o.ATTACHMENT, url, run, conditional=conditional))
+
+        def fetch(url: str, conditional: bool) -> Fetch:
+            granted = host_of(url) if host_of(url) in cdn and not self.scope.allows(url, attachment=True) else None
+            return self._fetch(o.ATTACHMENT, url, run, conditional=conditional, cdn_host=granted)
+
+        fetches, ready = self.attachments.hold(capture, wanted, fetch)
         return Step(fetches=fetches, records=list(ready))
 
     def on_attachment(self, run: _Section, order: Fetch, reply: Reply, text: Any = None) -> Step:

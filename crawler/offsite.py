@@ -40,7 +40,9 @@ class ScopeMiddleware:
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         order = request.meta.get("order")
-        why = self.scope.why_not(request.url, attachment=getattr(order, "kind", None) == "attachment")
+        cdn = getattr(order, "cdn_host", None)  # granted by the frontier to this attachment alone
+        why = self.scope.why_not(request.url, attachment=getattr(order, "kind", None) == "attachment",
+                                 granted=(cdn,) if cdn else ())
         if why is None:
             return
         hops = request.meta.get("redirect_urls") or []

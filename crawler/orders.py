@@ -51,6 +51,7 @@ class Fetch:
     translation_of: str | None = None  # POST: the URL of the post whose hreflang named it
     url_status: int | None = None  # SHORTLINK: what the post's own URL answered
     url_led_to: str | None = None  # SHORTLINK: the other post the URL now leads to
+    cdn_host: str | None = None  # ATTACHMENT: the CDN host its post's page loads the site's files from
     priority: int = 0
 
 

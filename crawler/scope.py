@@ -4,8 +4,9 @@ Pure: no Scrapy, no I/O. The hosts are those of the configuration's seed and pin
 sections, with or without `www.`, and their subdomains; a seed on a subdomain
 (en.example.org) also brings its parent domain (example.org) and the parent's subdomains:
 Polylang can set the language from the subdomain, with the default language on the parent
-domain. Plus the hosts the configuration names for attachments (a CDN that serves the
-site's uploads). Nothing else is fetched, stored or made an address of a document, whatever
+domain. Plus, for attachments only, the hosts the configuration names, and the CDN host a
+post's own page loads WordPress's files from (`/wp-content/`, `/wp-includes/`), granted to
+that post's attachment fetches alone (a redirect from there to a third host is refused). Nothing else is fetched, stored or made an address of a document, whatever
 a page, a feed, a sitemap, the REST API or a redirect names: the frontier asks `allows`
 before it orders a fetch or keeps a URL, and crawler.middlewares.ScopeMiddleware enforces it
 on every request and every redirect hop (Scrapy's own OffsiteMiddleware never looks at our
@@ -20,6 +21,8 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Iterable
 from urllib.parse import urlsplit
+
+from publicsuffixlist import PublicSuffixList
 
 SCHEMES = ("http", "https")
 
@@ -38,16 +41,22 @@ def host_of(url: str) -> str:
         return ""
 
 
+# The Public Suffix List (bundled with the package, no network): under which names anyone
+# can register a domain (co.uk, github.io). "Two labels or more" would have taken a seed on
+# foo.co.uk for the whole of co.uk.
+_SUFFIXES = PublicSuffixList()
+
+
 def family(host: str) -> str:
-    """The domain whose subdomains count as one site with `host`: its parent, when `host`
-    is a subdomain (three labels or more), else itself. An IP address is only itself."""
+    """The domain whose subdomains count as one site with `host`: the registrable domain
+    (en.example.org → example.org, a.foo.co.uk → foo.co.uk), or the host itself when it
+    has none (an IP address, localhost, a public suffix)."""
     try:
         ipaddress.ip_address(host.strip("[]"))
         return host
     except ValueError:
         pass
-    labels = host.split(".")
-    return ".".join(labels[1:]) if len(labels) >= 3 else host
+    return _SUFFIXES.privatesuffix(host) or host
 
 
 @dataclass(frozen=True)
@@ -64,8 +73,10 @@ class Scope:
     def _within(self, host: str, hosts: frozenset[str]) -> bool:
         return host in hosts or any(host.endswith("." + own) for own in hosts)
 
-    def allows(self, url: str, *, attachment: bool = False) -> bool:
-        """Whether a request for `url` stays within the run's hosts."""
+    def allows(self, url: str, *, attachment: bool = False, granted: Iterable[str] = ()) -> bool:
+        """Whether a request for `url` stays within the run's hosts. `granted`: hosts this
+        one attachment may also come from (the CDN its post's page loads the site's own
+        files from, crawler/attachments.py)."""
         try:
             scheme = urlsplit(url).scheme.lower()
         except ValueError:
@@ -73,11 +84,13 @@ class Scope:
         host = host_of(url)
         if scheme not in SCHEMES or not host:
             return False
-        return self._within(host, self.hosts) or (attachment and self._within(host, self.attachment_hosts))
+        if self._within(host, self.hosts):
+            return True
+        return attachment and (self._within(host, self.attachment_hosts) or host in {bare_host(g) for g in granted})
 
-    def why_not(self, url: str, *, attachment: bool = False) -> str | None:
+    def why_not(self, url: str, *, attachment: bool = False, granted: Iterable[str] = ()) -> str | None:
         """None when `url` is in scope, else why not, in words (for one sentence of the log)."""
-        if self.allows(url, attachment=attachment):
+        if self.allows(url, attachment=attachment, granted=granted):
             return None
         scheme = urlsplit(url).scheme.lower() if "://" in url or ":" in url else ""
         if scheme and scheme not in SCHEMES:

@@ -108,3 +108,26 @@ def test_pdf_text_in_russian_and_kazakh_and_clean_failures() -> None:
     broken = pdf_text(truncated_pdf(make_pdf("X", ["Y."] * 50)))
     assert broken.text == "" and broken.error.startswith("unreadable PDF")
     assert attachment_text(b"\x89PNG...", "image/png") is None
+
+
+def test_the_cdn_of_a_post_is_granted_to_its_attachment_fetches_alone() -> None:
+    # What the frontier grants (Fetch.cdn_host), the scope middleware honours on that
+    # request only: not for a page, not for a redirect hop to a third host.
+    from scrapy.http import Request
+
+    from crawler import orders
+    from crawler.offsite import OffsiteRequest, ScopeMiddleware
+    from crawler.scope import Scope
+
+    middleware = ScopeMiddleware(Scope.of([PAGE]))
+    pdf = "https://cdn.example-cdn.net/wp-content/uploads/x.pdf"
+    granted = orders.Fetch(pdf, orders.ATTACHMENT, "s", cdn_host="cdn.example-cdn.net")
+    assert middleware.process_request(Request(pdf, meta={"order": granted})) is None
+    with pytest.raises(OffsiteRequest, match="another host"):
+        middleware.process_request(Request("https://elsewhere.example/x.pdf",
+                                           meta={"order": granted, "redirect_urls": [pdf]}))
+    with pytest.raises(OffsiteRequest):
+        middleware.process_request(Request(pdf, meta={"order": orders.Fetch(pdf, orders.ATTACHMENT, "s")}))
+    with pytest.raises(OffsiteRequest):
+        middleware.process_request(Request(pdf, meta={"order": orders.Fetch(pdf, orders.POST, "s",
+                                                                             cdn_host="cdn.example-cdn.net")}))

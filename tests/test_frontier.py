@@ -674,6 +674,10 @@ def test_a_seed_on_a_subdomain_brings_its_parent_domain_but_an_address_only_itse
 
     assert Scope.of(["http://en.site.test/"]).allows("http://site.test/category/x/")
     assert not Scope.of(["http://127.0.0.1:8000/"]).allows("http://127.0.0.2:8000/")
+    # The parent is the registrable domain (the Public Suffix List), never a suffix anyone registers under.
+    assert Scope.of(["https://en.institute.co.uk/"]).allows("https://institute.co.uk/x/")
+    assert not Scope.of(["https://en.institute.co.uk/"]).allows("https://other.co.uk/x/")
+    assert not Scope.of(["https://kisi.github.io/"]).allows("https://other.github.io/x/")
 
 
 def offsite_url(n: int) -> str:
