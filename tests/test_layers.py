@@ -20,9 +20,9 @@ ALLOWED: dict[str, set[str]] = {
     # streams and digests only) reads and writes the archive's own WARC files.
     "storage": {"warcio"},
     # Scrapy and its stack, the extractor and its parsers, the PDF reader, the crawl's progress
-    # bar (tqdm); never the scheduler, APScheduler or click.
+    # bar (tqdm), the Public Suffix List of the scope; never the scheduler, APScheduler or click.
     "crawler": {"storage", "scrapy", "twisted", "trafilatura", "lxml", "w3lib", "parsel", "itemadapter",
-                "pypdfium2", "tqdm"},
+                "pypdfium2", "tqdm", "publicsuffixlist"},
     # Orchestration and the CLI; crawls run in a child process, so no Scrapy or Twisted here.
     "scheduler": {"storage", "crawler", "apscheduler", "click", "starlette", "jinja2", "uvicorn",
                   "prometheus_client", "markupsafe"},
