@@ -37,6 +37,29 @@ class Section:
 KISI_SECTIONS: tuple[Section, ...] = (Section("https://kisi.kz/en/", "events", "en"),)
 
 
+def _workers(value: str) -> int | str:
+    text = value.strip().lower()
+    if text == "auto":
+        return "auto"
+    count = int(text)
+    if count < 0:
+        raise ValueError(f"expected auto or a number of workers (0 or more), got {value!r}")
+    return count
+
+
+def extract_workers(value: int | str) -> int:
+    """How many extraction worker processes a crawl starts: `auto` is one per CPU this
+    process may use; 0 extracts on the crawl's own thread (for debugging)."""
+    if value == "auto":
+        from storage.workers import cpu_count  # the CPUs this process may run on (taskset, container)
+
+        return cpu_count()
+    count = int(value)
+    if count < 0:
+        raise ConfigError(f"extract_workers: expected auto or a number of workers (0 or more), got {value!r}")
+    return count
+
+
 def _bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -77,6 +100,7 @@ class Config:
     retry_backoff: float = 2.0
     now: str = ""
     log_level: str = "INFO"
+    extract_workers: int | str = "auto"
     # Daemon (scheduler) settings
     every: str | None = None
     cron: str | None = None
@@ -143,6 +167,8 @@ OPTIONS: tuple[Option, ...] = (
            "KISI_RETRY_BACKOFF"),
     Option("now", "pretend the current time is this ISO 8601 instant (tests, replays)", str, "KISI_NOW"),
     Option("log_level", "log level of the crawl log", str, "KISI_LOG_LEVEL"),
+    Option("extract_workers", "processes that extract pages while the crawl downloads (auto = one per CPU; "
+           "0 = in the crawl process)", _workers, "KISI_EXTRACT_WORKERS"),
     Option("every", "daemon: run every interval (e.g. 6h, 30m)", str, "KISI_EVERY"),
     Option("cron", "daemon: cron expression (minute hour day month weekday)", str, "KISI_CRON"),
     Option("timezone", "daemon: time zone of the cron expression", str, "KISI_TIMEZONE"),

@@ -5,10 +5,15 @@ is the frontier's (crawler/frontier.py). The spider turns its `Fetch` orders int
 requests, every response into a `Reply` (posts answering 200 are extracted first) and
 every failure into a `FetchFailure`, and yields the records the frontier returns to the
 pipeline. When nothing is in flight it asks the frontier for the next phase.
+
+Posts are extracted in worker processes (crawler/pool.py) while downloads go on: `_reply`
+awaits the page's extraction; a page whose extraction fails twice (its worker died or
+hung) is a page error, like a failed download.
 """
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from typing import Any, AsyncIterator, Iterator
 
 import scrapy
@@ -16,12 +21,16 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectError, DNSLookupError, TCPTimedOutError, TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
 
 from crawler import orders
-from crawler.extract import decode_html_ex, extract_page
+from crawler.config import extract_workers
+from crawler.extract import ExtractedPage
 from crawler.orders import Fetch, FetchFailure, Reply, Step
+from crawler.pool import ExtractionFailed, PageJob, WorkerPool
 from crawler.session import CrawlSession, session_of
 from storage.urls import site_key
 
@@ -50,6 +59,9 @@ class EventsSpider(scrapy.Spider):
         spider.session = session_of(crawler)
         spider.frontier = spider.session.frontier
         spider.allowed_domains = sorted({site_key(s.url) for s in spider.session.config.sections})
+        config = spider.session.config
+        spider.pool = WorkerPool(extract_workers(config.extract_workers),
+                                 log_level=logging.getLevelName(config.log_level.upper()))
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
@@ -71,16 +83,28 @@ class EventsSpider(scrapy.Spider):
                               meta={"order": order, "conditional": order.conditional,
                                     "handle_httpstatus_list": ACCEPTED_STATUSES}, dont_filter=True)
 
-    def _reply(self, response: Response) -> Iterator[Any]:
+    async def _reply(self, response: Response) -> AsyncIterator[Any]:
         order: Fetch = response.meta["order"]
         reply = to_reply(response)
         page = None
         if order.kind == orders.POST and reply.status == 200 and reply.body.strip():
-            page = extract_page(decode_html_ex(reply.body, reply.header("Content-Type")), reply.url,
-                                reply.header("Link"))
+            try:
+                page = await self._extract(reply)
+            except ExtractionFailed as exc:
+                step = self.frontier.on_failure(order, FetchFailure(orders.ERROR, f"extraction failed: {exc}"))
+                self._log_errors()
+                for out in self._emit(step):
+                    yield out
+                return
         step = self.frontier.on_reply(order, reply, page)
         self._log_errors()
-        yield from self._emit(step)
+        for out in self._emit(step):
+            yield out
+
+    def _extract(self, reply: Reply) -> Any:
+        """The page's extraction by the pool, as something a Scrapy coroutine can await."""
+        job = PageJob(reply.body, reply.header("Content-Type"), reply.url, reply.header("Link"))
+        return maybe_deferred_to_future(on_reactor(self.pool.submit(job)))
 
     def _failed(self, failure: Failure) -> Iterator[Any]:
         order: Fetch = failure.request.meta["order"]
@@ -100,11 +124,35 @@ class EventsSpider(scrapy.Spider):
             raise DontCloseSpider
 
     def _closed(self, spider: Any = None, reason: str = "") -> None:
+        self.pool.close()
+        if self.pool.restarts or self.pool.failed:
+            logger.warning("extraction: %d worker(s) replaced, %d page(s) failed", self.pool.restarts,
+                           self.pool.failed)
         memory, self.report = self.frontier.close(finished=reason == "finished")
         if reason != "archive_error":
             self.session.save(memory)
         self.session.close()
         logger.info("sources: %s", self.report.source_line())
+
+
+def on_reactor(future: Future[ExtractedPage]) -> Deferred[ExtractedPage]:
+    """A Deferred fired on the reactor thread when `future` (resolved in a pool thread) is done."""
+    from twisted.internet import reactor
+
+    deferred: Deferred[ExtractedPage] = Deferred()
+
+    def fire(done: Future[ExtractedPage]) -> None:
+        if done.cancelled():
+            deferred.errback(ExtractionFailed("cancelled: the crawl is closing"))
+            return
+        error = done.exception()
+        if error is not None:
+            deferred.errback(error)
+        else:
+            deferred.callback(done.result())
+
+    future.add_done_callback(lambda done: reactor.callFromThread(fire, done))
+    return deferred
 
 
 def to_reply(response: Response) -> Reply:
