@@ -2,6 +2,15 @@
 
 This is the only code that writes into an archive directory. Order of writes for a new
 version: raw body, snapshot JSON (the commit point), capture log line, index row.
+
+A long writer (a crawl) may batch its index updates (`batch_index`): they then go into one
+SQLite transaction committed every few hundred records, every few seconds and on `close`,
+instead of one transaction each. The files are still written, and fsynced, record by
+record: a stored version never waits for a batch. While a batch is open, the ids of the
+documents it touches are listed in ARCHIVE/index.pending (created before their files are
+written, deleted once the batch is committed), so a writer killed mid-batch leaves the
+list behind and the next writer that opens the archive re-indexes those documents from
+their files (`verify` still catches up any other lag, e.g. after a power failure).
 """
 from __future__ import annotations
 
@@ -11,6 +20,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -29,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 FORMAT_NAME = "kisi-archive"
 INDEX_LOCK = ".index.lock"  # held while the index is built, so only one process builds it
+PENDING = "index.pending"  # documents of an index batch not yet committed (see the docstring)
+BATCH_RECORDS = 200  # an index batch is committed after this many records …
+BATCH_SECONDS = 2.0  # … or this many seconds, whichever comes first (readers see it then)
 
 
 def document_id(site: str, language: str | None, post_id: int | None, url: str | None) -> str:
@@ -82,6 +95,7 @@ class Archive:
         self.layout = Layout(self.root)
         self.readonly = readonly
         self._conn: sqlite3.Connection | None = None
+        self._batch: _IndexBatch | None = None
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
@@ -130,9 +144,31 @@ class Archive:
             pass  # another process created it at the same moment
 
     def close(self) -> None:
+        if self._batch is not None:
+            self.flush_index()
+            self._batch = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    def batch_index(self, records: int = BATCH_RECORDS, seconds: float = BATCH_SECONDS) -> None:
+        """From now on, commit index updates in batches: after `records` records, after
+        `seconds` seconds (checked at each record) and on `flush_index` or `close`.
+
+        For a long writer such as a crawl: one transaction per record rewrote the same
+        index and full-text pages for every version. The files are written and fsynced
+        per record as before; only the index (a cache of the files) lags, by at most one
+        batch, and a writer killed mid-batch is caught up by the next one (index.pending).
+        """
+        self._writable()
+        self._batch = _IndexBatch(self.root / PENDING, records, seconds)
+
+    def flush_index(self) -> None:
+        """Commit the open index batch, if any (readers see its rows from then on)."""
+        if self._batch is None or not self._batch.count:
+            return
+        self.conn.commit()
+        self._batch.committed()
 
     def __enter__(self) -> Archive:
         return self
@@ -155,7 +191,24 @@ class Archive:
                         logger.info("building the index from the snapshot files")
                         self._rebuild_index()
             self._conn = idx.connect(self.layout.index)
+            if (self.root / PENDING).exists():
+                self._catch_up_pending(self._conn)
         return self._conn
+
+    def _catch_up_pending(self, conn: sqlite3.Connection) -> None:
+        """Re-index, from their files, the documents of an index batch a killed writer left."""
+        path = self.root / PENDING
+        with file_lock(self.root / INDEX_LOCK):
+            try:
+                doc_ids = sorted(set(path.read_text("utf-8", errors="replace").split()))
+            except FileNotFoundError:
+                return  # another process caught up first
+            with conn:
+                for doc_id in doc_ids:
+                    if self.layout.document_dir(doc_id).is_dir():
+                        self._index_document(conn, self._doc_files(doc_id))
+            path.unlink(missing_ok=True)
+        logger.info("index caught up with %d document(s) of an interrupted writer's last batch", len(doc_ids))
 
     def _connect_readonly(self) -> sqlite3.Connection:
         path = self.layout.index
@@ -263,13 +316,15 @@ class Archive:
         folder = self.layout.document_dir(doc_id)
         if not folder.is_dir():
             raise UnknownDocument(f"no document {doc_id!r}")
+        if self._batch is not None:
+            self._batch.touch(doc_id)  # before the files: a kill after them leaves it listed
         with document_lock(folder):
             while True:
                 commit = decide_commit(self._latest_snapshot(doc_id))
                 if commit.snapshot is None:
                     break
                 try:
-                    self._write_version(commit.snapshot, commit.raw_body)
+                    written = self._write_version(commit.snapshot, commit.raw_body)
                 except AlreadyExists:
                     # Another writer stored this version first: decide again against it.
                     logger.warning("%s v%d was written concurrently; re-deciding", doc_id, commit.snapshot.version)
@@ -278,13 +333,23 @@ class Archive:
             if commit.capture_line is not None:
                 append_line(self.layout.captures(doc_id), commit.capture_line)
             if commit.snapshot is not None:
-                self._index_version(commit.snapshot.to_json())
+                self._index_version(written, commit.capture_line)
             elif commit.capture_line is not None:
-                with self.conn:
-                    idx.touch_document(self.conn, doc_id, commit.capture_line["fetched_at"])
+                self._index_write(idx.touch_document, doc_id, commit.capture_line["fetched_at"])
         return commit.result
 
-    def _write_version(self, snapshot: Snapshot, raw_body: bytes) -> None:
+    def _index_write(self, write: Callable[..., None], *args: Any) -> None:
+        """One index update: committed at once, or into the open batch (see batch_index)."""
+        if self._batch is None:
+            with self.conn:
+                write(self.conn, *args)
+            return
+        write(self.conn, *args)
+        if self._batch.full():
+            self.flush_index()
+
+    def _write_version(self, snapshot: Snapshot, raw_body: bytes) -> dict[str, Any]:
+        """Write the version's files; returns the snapshot as written (JSON), for the index."""
         doc_id, version = snapshot.doc_id, snapshot.version
         if snapshot.raw is not None:
             raw_path = self.layout.raw(doc_id, version)
@@ -292,16 +357,27 @@ class Archive:
             # to no stored version, so replacing it changes nothing that was archived.
             if self.layout.snapshot(doc_id, version).exists():
                 raise AlreadyExists(str(raw_path))
-            replace_atomically(raw_path, gzip_bytes(raw_body))
-        write_once(self.layout.snapshot(doc_id, version), dump_json(snapshot.to_json()))
+            # Its name is made durable by the folder fsync of write_once below (one fsync,
+            # not two): the rename and the snapshot's link are in the same folder, and
+            # ext4, XFS and btrfs journal a folder's changes in order, so a snapshot that
+            # survives a crash has its raw body beside it.
+            replace_atomically(raw_path, gzip_bytes(raw_body), sync_dir=False)
+        data = snapshot.to_json()
+        write_once(self.layout.snapshot(doc_id, version), dump_json(data))
+        return data
 
-    def _index_version(self, snapshot: dict[str, Any]) -> None:
+    def _index_version(self, snapshot: dict[str, Any], capture_line: dict[str, Any] | None) -> None:
         doc_id = snapshot["doc_id"]
-        captures, _ = read_lines(self.layout.captures(doc_id))
-        with self.conn:
-            idx.put_version(self.conn, idx.version_row(snapshot))
-            idx.put_document(self.conn, idx.document_row(doc_id, snapshot, snapshot["version"], captures))
-            idx.put_aliases(self.conn, doc_id, _alias_keys(snapshot))
+        conn = self.conn
+        # The document's row follows from its previous row and the line just appended; the
+        # capture log is read again only when the index does not hold the previous version.
+        previous = conn.execute("SELECT versions, captures, first_seen, last_seen FROM documents WHERE doc_id = ?",
+                                (doc_id,)).fetchone()
+        if previous is not None and previous["versions"] == snapshot["version"] - 1 and previous["captures"]:
+            row = idx.document_row_after(doc_id, snapshot, previous, capture_line)
+        else:
+            row = idx.document_row(doc_id, snapshot, snapshot["version"], read_lines(self.layout.captures(doc_id))[0])
+        self._index_write(_put_version, snapshot, row)
 
     # -- index maintenance ---------------------------------------------------------------
     def _index_document(self, conn: sqlite3.Connection, files: _DocFiles) -> None:
@@ -530,6 +606,47 @@ class Archive:
                 for doc_id in sorted(set(lagging)):
                     self._index_document(conn, disk[doc_id])
             report.repaired.append(f"index lagged behind the files for {len(set(lagging))} document(s): caught up")
+
+
+def _put_version(conn: sqlite3.Connection, snapshot: dict[str, Any], document: dict[str, Any]) -> None:
+    idx.put_version(conn, idx.version_row(snapshot))
+    idx.put_document(conn, document)
+    idx.put_aliases(conn, snapshot["doc_id"], _alias_keys(snapshot))
+
+
+class _IndexBatch:
+    """The open index batch of a writer: how many records, since when, which documents."""
+
+    def __init__(self, pending: Path, records: int, seconds: float) -> None:
+        self.pending, self.records, self.seconds = pending, max(1, records), seconds
+        self.count = 0
+        self.started = 0.0
+        self._listed: set[str] = set()
+        self._handle: Any = None
+
+    def touch(self, doc_id: str) -> None:
+        if not self.count:
+            self.started = time.monotonic()
+        self.count += 1
+        if doc_id not in self._listed:
+            if self._handle is None:
+                self._handle = open(self.pending, "ab")
+            # No fsync: this guards against a killed process (the page cache keeps the line);
+            # after a power failure `verify` catches the index up, as before batching.
+            self._handle.write(doc_id.encode("utf-8") + b"\n")
+            self._handle.flush()
+            self._listed.add(doc_id)
+
+    def full(self) -> bool:
+        return self.count >= self.records or time.monotonic() - self.started >= self.seconds
+
+    def committed(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self.pending.unlink(missing_ok=True)
+        self._listed.clear()
+        self.count = 0
 
 
 def _existing(doc_id: str, latest: dict[str, Any] | None) -> dict[str, Any]:
