@@ -35,8 +35,14 @@ class ArchivePipeline:
         return cls(session_of(crawler).archive, crawler.stats, crawler)
 
     def open_spider(self, spider: Any = None) -> None:
+        from twisted.internet import reactor
+
         self._writer = ThreadPool(1, 1, name="archive-writer")
         self._writer.start()
+        # A forced stop (a second SIGTERM) stops the reactor without closing the spider: the
+        # writer thread must still end (it finishes the record it holds), or the process
+        # would never exit.
+        reactor.addSystemEventTrigger("during", "shutdown", self._writer.stop)
 
     async def close_spider(self, spider: Any = None) -> None:
         if self._writer is None:

@@ -157,6 +157,9 @@ class WorkerPool:
 
     def kill(self) -> None:
         """End every worker now (at exit, or when close() ran out of time)."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
         for proc in list(self._procs.values()):
             _end(proc, wait=1.0)
 
@@ -308,11 +311,17 @@ class _Worker:
         buf = bytearray()
         while len(buf) < size:
             remaining = deadline - time.monotonic()
-            ready = remaining > 0 and select.select([self.stdout], [], [], remaining)[0]
+            try:
+                ready = remaining > 0 and select.select([self.stdout], [], [], remaining)[0]
+            except (OSError, ValueError):  # closed under us: the pool is being killed
+                raise _WorkerLost("was stopped") from None
             if not ready:
                 self.proc.kill()
                 raise _WorkerLost(f"did not answer within {limit:g} s")
-            chunk = os.read(self.stdout, min(size - len(buf), 1 << 20))
+            try:
+                chunk = os.read(self.stdout, min(size - len(buf), 1 << 20))
+            except OSError:  # closed under us: the pool is being killed
+                raise _WorkerLost("was stopped") from None
             if not chunk:
                 raise _WorkerLost(self._death())
             buf += chunk

@@ -132,11 +132,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.progress:
         sys.stderr.write("\n")
 
-    report = crawler.spider.report
-    summary = summarize(report, crawler.stats.get_stats())
+    spider = crawler.spider
+    # A second signal stops the reactor at once: the spider was never closed (no report,
+    # no memory saved), and the run counts as interrupted.
+    closed = hasattr(spider, "report")
+    report = spider.report if closed else spider.frontier.report
+    stats = dict(crawler.stats.get_stats())
+    if not closed:
+        stats.setdefault("finish_reason", "shutdown")
+    summary = summarize(report, stats)
     summary.update(run_id=args.run_id, started_at=started,
                    finished_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
-    outcome, reason, code = ending(report, crawler.stats.get_stats())
+    outcome, reason, code = ending(report, stats)
     summary.update(outcome=outcome, reason=reason)
     args.summary.parent.mkdir(parents=True, exist_ok=True)
     args.summary.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
