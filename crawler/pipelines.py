@@ -42,14 +42,18 @@ class ArchivePipeline:
         # A forced stop (a second SIGTERM) stops the reactor without closing the spider: the
         # writer thread must still end (it finishes the record it holds), or the process
         # would never exit.
-        reactor.addSystemEventTrigger("during", "shutdown", self._writer.stop)
+        reactor.addSystemEventTrigger("during", "shutdown", self._stop_writer)
 
     async def close_spider(self, spider: Any = None) -> None:
         if self._writer is None:
             return
         await self._in_writer(self._close_archive)
-        self._writer.stop()
-        self._writer = None
+        self._stop_writer()
+
+    def _stop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.stop()  # waits for the record it holds
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         if self.write_failed:
