@@ -14,6 +14,7 @@ their files (`verify` still catches up any other lag, e.g. after a power failure
 """
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import json
@@ -196,13 +197,26 @@ class Archive:
         return self._conn
 
     def _catch_up_pending(self, conn: sqlite3.Connection) -> None:
-        """Re-index, from their files, the documents of an index batch a killed writer left."""
+        """Re-index, from their files, the documents of an index batch a killed writer left.
+
+        A live writer holds an flock on its list for as long as its batch is open: then the
+        list is its own, and nothing is done here."""
         path = self.root / PENDING
-        with file_lock(self.root / INDEX_LOCK):
+        try:
+            handle = open(path, "rb")
+        except FileNotFoundError:
+            return  # committed meanwhile
+        with handle:
             try:
-                doc_ids = sorted(set(path.read_text("utf-8", errors="replace").split()))
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # a writer is working: its batch is not lost
+            try:
+                if os.stat(path).st_ino != os.fstat(handle.fileno()).st_ino:
+                    return  # committed, and a new batch begun, while we waited
             except FileNotFoundError:
-                return  # another process caught up first
+                return
+            doc_ids = sorted(set(handle.read().decode("utf-8", errors="replace").split()))
             with conn:
                 for doc_id in doc_ids:
                     if self.layout.document_dir(doc_id).is_dir():
@@ -631,6 +645,9 @@ class _IndexBatch:
         if doc_id not in self._listed:
             if self._handle is None:
                 self._handle = open(self.pending, "ab")
+                # Held while the batch is open (the OS drops it if we die): readers of the
+                # list then know it belongs to a live writer (Archive._catch_up_pending).
+                fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX)
             # No fsync: this guards against a killed process (the page cache keeps the line);
             # after a power failure `verify` catches the index up, as before batching.
             self._handle.write(doc_id.encode("utf-8") + b"\n")
@@ -641,10 +658,10 @@ class _IndexBatch:
         return self.count >= self.records or time.monotonic() - self.started >= self.seconds
 
     def committed(self) -> None:
+        self.pending.unlink(missing_ok=True)  # while still locked: nobody catches up a committed batch
         if self._handle is not None:
             self._handle.close()
             self._handle = None
-        self.pending.unlink(missing_ok=True)
         self._listed.clear()
         self.count = 0
 

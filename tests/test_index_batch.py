@@ -74,6 +74,19 @@ def test_a_writer_killed_mid_batch_is_caught_up_by_the_next(tmp_path: Path) -> N
     assert not (root / PENDING).exists()
 
 
+def test_an_open_batch_of_a_live_writer_is_left_alone(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    with Archive.open(root, create=True) as writer:
+        writer.batch_index(records=1000, seconds=600)
+        writer.record(observations(2)[0])
+        with Archive.open(root) as other:  # say, `kisi-archive list` during a crawl
+            assert other.list_documents() == []  # not caught up: the batch is the writer's
+        assert (root / PENDING).exists()
+        writer.record(observations(2)[1])
+    with Archive.open(root) as after:
+        assert len(after.list_documents()) == 2
+
+
 def test_readers_see_a_batch_once_committed(tmp_path: Path) -> None:
     root = tmp_path / "archive"
     with Archive.open(root, create=True) as writer:
