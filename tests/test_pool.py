@@ -157,3 +157,17 @@ def test_workers_die_with_a_killed_parent(tasks: Path) -> None:
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(pid) for pid in pids)
+
+
+def test_extract_workers_setting() -> None:
+    from crawler.config import ConfigError, extract_workers, load_config
+    from storage.workers import cpu_count
+
+    assert load_config(environ={}).extract_workers == "auto"
+    assert extract_workers(load_config(environ={}).extract_workers) == cpu_count()
+    assert extract_workers(load_config(environ={"KISI_EXTRACT_WORKERS": "0"}).extract_workers) == 0
+    assert extract_workers(load_config(environ={"KISI_EXTRACT_WORKERS": "3"}).extract_workers) == 3
+    with pytest.raises(ConfigError, match="KISI_EXTRACT_WORKERS"):
+        load_config(environ={"KISI_EXTRACT_WORKERS": "-1"})
+    with pytest.raises(ConfigError, match="extract_workers"):
+        extract_workers(-2)
