@@ -3,7 +3,7 @@ from __future__ import annotations
 
 OK = 0
 ERROR = 1  # something failed: a storage error, a corrupt archive, an internal error
-USAGE = 2  # bad command line (click's own code)
+USAGE = 2  # bad usage: a flag, argument, setting (file, environment) or search query that cannot be used
 SITE_UNAVAILABLE = 3  # the site could not be crawled: unreachable, robots.txt forbids, category not found
 BUSY = 4  # another crawl holds the archive's crawl lock
 STALE = 5  # `status`: the last successful run is older than allowed

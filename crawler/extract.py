@@ -53,6 +53,7 @@ from . import extract_dom as dom
 from . import extract_lang as lang
 from . import extract_meta as meta
 from .extract_encoding import DecodedBody, decode_body
+from .extract_links import ContentLink, asset_hosts, content_links
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,10 @@ class ExtractedPage(PostContent):
     language_evidence: dict[str, Any] = field(default_factory=dict)
     # how the body was decoded (DecodedBody.as_dict()), when extract_page was given one
     decoding: dict[str, Any] = field(default_factory=dict)
+    # every link and image of the post's own content (none outside a single post), and the
+    # hosts the page loads WordPress's own files from: what crawler.attachments reads
+    links: tuple[ContentLink, ...] = ()
+    asset_hosts: tuple[str, ...] = ()
 
 
 def decode_html(body: bytes, content_type: str | bytes | None) -> str:
@@ -212,6 +217,7 @@ def _extract_page(html: str, url: str, link_header: str | None) -> ExtractedPage
 
     warnings: list[str] = [WARN_TRUNCATED] if truncated else []
     signals = meta.read_page(root, url, link_header)  # before the page is scoped
+    hosts = asset_hosts(root, signals.base)
     classes = dom.body_classes(root)
     kind = dom.page_kind(classes)
     post_id = meta.shortlink_post_id(signals.shortlink) or dom.body_class_id(classes)
@@ -226,6 +232,7 @@ def _extract_page(html: str, url: str, link_header: str | None) -> ExtractedPage
     body = dom.scope_to(root, scope if scope is not None else root)
     furniture = dom.classify(root, (root, root.find("head"), body, scope), single)
     dom.drop_all(furniture.noise)
+    links = content_links(body, signals.base) if single else ()
     fields = _post_fields(signals, body, single)
     _drop_furniture(root, body, furniture)
 
@@ -275,6 +282,8 @@ def _extract_page(html: str, url: str, link_header: str | None) -> ExtractedPage
         warnings=tuple(dict.fromkeys(warnings)),
         category_links=fields.category_links if kind != dom.PAGE_ARCHIVE else (),
         language_evidence=evidence,
+        links=links,
+        asset_hosts=hosts,
     )
 
 

@@ -2,63 +2,79 @@
 
 Pure: no Scrapy, no Twisted, no I/O. It is built from the crawler's memory of earlier runs
 (crawler/memory.py), the documents the archive holds (crawler/known.py), the run's options
-and `now`; the spider hands it every answer (`on_reply`) and every failure (`on_failure`)
-and sends whatever `Fetch` orders come back; the records it returns go to the archive.
-`close()` gives the memory for the next run and the run's report.
+(what to archive: a seed category and pinned sections) and `now`; the spider hands it every
+answer (`on_reply`) and every failure (`on_failure`) and sends whatever `Fetch` orders come
+back; the records it returns go to the archive. `close()` gives the memory for the next run
+and the run's report.
 
 A run goes in phases, each started when the previous one has nothing left in flight
 (`idle()`):
 
-1. discovery, per section (a category of one language site): the REST API (the newest
-   modifications down to the last run's mark, or every post in a sweep), the category feed
-   (conditional), the category listing (walked while it shows unknown posts, or to its end
-   in a sweep), and the sitemap when the REST API does not answer or in a sweep (once per
-   site). New posts and posts whose modification time changed are fetched, and so are their
-   hreflang translations the archive does not know yet.
+1. discovery. First contact, when the site's structure is not known yet or this run sweeps:
+   the explorer (crawler/explorer.py) finds the site's languages and the seed category in
+   each of them; every such category is a section. Then per site: the REST API, read for
+   all the site's sections at once (the newest modifications down to the last run's mark,
+   or every post in a sweep), one conditional feed (WordPress's validators are site-wide),
+   each section's first listing page (walked on while it shows unknown posts, or to its end
+   in a sweep), and the sitemap when the REST API does not answer or in a sweep. Without
+   the REST API, a feed answering 304 means nothing was published or edited on the site,
+   and the listings are not read. New posts and posts whose modification time changed are
+   fetched, and so are their hreflang translations the archive does not know yet; a
+   translation in a language that has no section yet brings its category in as one.
 2. checks: age-based rechecks of posts no signal covered; and "suspects", known posts that
-   may have been removed (their section's REST total fell, they left the first listing page
-   or the feed without newer posts pushing them out, a complete enumeration left them out,
-   or their URL answered 404): where the REST API answers, one enumeration of the
-   category's ids settles which are really missing.
-3. removals: each suspect still missing is fetched; a 404/410 on its URL and on its
-   shortlink, with the complete enumerations of this run that did not name it, is
-   evidence (crawler.plan.removal_decision decides: pending, or a tombstone when a later
-   run or the grace period confirms it).
+   may have been removed (the site's REST total fell, they left the first listing page or
+   the feed without newer posts pushing them out, or their URL answered 404): where the
+   REST API answers, one enumeration of the categories' post ids settles which are missing.
+3. removals: each suspect still missing, and each post a complete enumeration of this run
+   left out, is fetched; a 404/410 on its URL and on its shortlink, with the complete
+   enumerations that did not name it, is evidence (crawler.plan.removal_decision decides:
+   pending, or a tombstone when a later run or the grace period confirms it).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 from urllib.parse import urlencode, urlsplit
 
 from storage import Capture, Removal, Sighting
+from storage.records import AttachmentRef
 from storage.records import content_fields
 from storage.urls import normalize_url, site_key
 
+from . import attachments as att
+from . import explorer as ex
 from . import orders as o
 from . import plan
 from .config import Config, Section
-from .discovery import (DiscoveryError, category_feed_url, category_listing_url, is_post_candidate,
-                        parse_category_listing, parse_feed, parse_rest_category_id, parse_rest_posts, parse_sitemap)
+from .discovery import (DiscoveryError, is_post_candidate, parse_category_listing, parse_feed, parse_rest_category_id,
+                        parse_rest_posts, parse_sitemap)
 from .extract import WARN_NOT_HTML, ExtractedPage, decode_html
 from .guards import suspicious
 from .known import Known, KnownDocuments, post_key
 from .memory import CrawlMemory, PendingRemoval
 from .orders import Fetch, FetchFailure, Reply, Step
 from .report import ERROR, FORBIDDEN, NOT_FOUND, OK, PENDING, UNREACHABLE, RunReport, SectionReport
+from .structure import FoundSection, SiteStructure, category_slug_of, feed_of, is_post_sitemap, same_page, site_root
+
+logger = logging.getLogger(__name__)
 
 REST_HEAD_PAGE = 20  # posts per page when reading only the newest modifications
-REST_FULL_PAGE = 100  # … when enumerating the category (WordPress's maximum)
+REST_FULL_PAGE = 100  # … when enumerating the categories (WordPress's maximum)
 REST_FIELDS = "id,link,slug,date_gmt,modified_gmt,categories"
 # Priorities: posts first (they are what the run is for), then the sources that name them.
 PRIORITY = {o.REST_CATEGORIES: 30, o.REST_POSTS: 30, o.FEED: 20, o.SITEMAP: 20, o.LISTING: 10,
-            o.POST: 0, o.SHORTLINK: 0}
+            o.POST: 0, o.SHORTLINK: 0, o.ATTACHMENT: 5}
+SITEMAPS = ("wp-sitemap.xml", "sitemap_index.xml")  # WordPress core's, then Yoast's and Rank Math's
 DISCOVERY, CHECKS, REMOVALS, DONE = "discovery", "checks", "removals", "done"
 
 
 @dataclass(frozen=True)
 class Options:
+    seed: Section | None = None  # the category discovery starts from
+    sections: tuple[Section, ...] = ()  # pinned: crawled as given
+    discover: bool = True  # find the seed category in the site's other languages
     full: bool = False  # re-fetch every post, walk every listing to its end
     follow_translations: bool = True
     max_listing_pages: int = 500
@@ -66,6 +82,7 @@ class Options:
     sweep_every: timedelta | None = timedelta(days=1)
     removal_grace: timedelta | None = None
     run_id: str | None = None
+    attachments: bool = True  # fetch what posts link and embed (crawler/attachments.py)
 
     @classmethod
     def from_config(cls, config: Config, run_id: str | None = None) -> Options:
@@ -73,10 +90,11 @@ class Options:
             min_interval=plan.parse_duration(config.recheck_min) or plan.RecheckPolicy.min_interval,
             max_interval=plan.parse_duration(config.recheck_max) or plan.RecheckPolicy.max_interval,
             factor=config.recheck_factor)
-        return cls(full=config.full, follow_translations=config.follow_translations,
-                   max_listing_pages=config.max_listing_pages, recheck=recheck,
-                   sweep_every=plan.parse_duration(config.sweep_every),
-                   removal_grace=plan.parse_duration(config.removal_grace), run_id=run_id)
+        return cls(seed=config.seed, sections=tuple(config.sections), discover=config.discover, full=config.full,
+                   follow_translations=config.follow_translations, max_listing_pages=config.max_listing_pages,
+                   recheck=recheck, sweep_every=plan.parse_duration(config.sweep_every),
+                   removal_grace=plan.parse_duration(config.removal_grace), run_id=run_id,
+                   attachments=config.attachments)
 
 
 @dataclass
@@ -85,13 +103,9 @@ class _Section:
 
     section: Section
     report: SectionReport = field(default_factory=SectionReport)
-    rest_ok: bool = False  # the REST API answered all this run asked of it
-    rest_enumerated: bool = False  # … including every post id of the category
-    rest_enumerating: bool = False
-    rest_total: int | None = None
-    rest_ids: set[int] = field(default_factory=set)
-    rest_seen: list[str] = field(default_factory=list)  # modification times REST named
-    rest_failed: list[str] = field(default_factory=list)  # … of posts whose fetch failed
+    category_id: int | None = None
+    rest_enumerated: bool = False  # a REST enumeration of this run held every post id of it
+    rest_ids: set[int] = field(default_factory=set)  # post ids REST named for it this run
     listing_complete: bool = False
     listing_missing: bool = False
     listing_head: list[str] | None = None
@@ -108,20 +122,45 @@ class _Section:
 
     @property
     def root(self) -> str:
-        parts = urlsplit(self.section.url)
-        return f"{parts.scheme}://{parts.netloc}/"
+        return site_root(self.section.url)
+
+
+@dataclass
+class _Site:
+    """One WordPress site's progress in this run: what its sections share."""
+
+    root: str
+    sections: list[_Section] = field(default_factory=list)
+    explorer: ex.Explorer | None = None
+    rest_ok: bool = False  # the REST API answered all this run asked of it
+    rest_down: bool = False  # … it did not answer (refused, missing, broken)
+    rest_enumerating: bool = False
+    rest_total: int | None = None
+    rest_ids: set[int] = field(default_factory=set)
+    rest_seen: list[str] = field(default_factory=list)  # modification times REST named
+    rest_failed: list[str] = field(default_factory=list)  # … of posts whose fetch failed
+    feed_section: _Section | None = None
+    feed_answer: str | None = None  # "200", "304" or "error"
+    waiting: list[_Section] = field(default_factory=list)  # listings to read unless the feed says 304
+
+    @property
+    def key(self) -> str:
+        return site_key(self.root)
 
 
 class Frontier:
-    def __init__(self, sections: Sequence[Section], memory: CrawlMemory, known: KnownDocuments,
-                 options: Options, now: datetime) -> None:
+    def __init__(self, memory: CrawlMemory, known: KnownDocuments, options: Options, now: datetime, *,
+                 attachment_memory: dict[str, Any] | None = None) -> None:
         self.memory, self.known, self.options, self.now = memory, known, options, now
-        self.runs = {s.label: _Section(s) for s in sections}
-        self.report = RunReport(sections={label: run.report for label, run in self.runs.items()})
+        self.attachments = att.AttachmentFetches(memory=att.known_refs(attachment_memory or {}))
+        self.report = RunReport()
         self.sweep = plan.sweep_due(memory.last_sweep, options.sweep_every, now, full=options.full,
                                     pending_removals=memory.sweep_requested)
         self.report.sweep = self.sweep
         self.phase = DISCOVERY
+        self.sites: dict[str, _Site] = {}
+        self.runs: dict[str, _Section] = {}
+        self.errors: list[str] = []  # page errors of this run, "URL: reason", for the log
         self._requested: set[str] = set()  # URL keys of post fetches ordered this run
         self._answered: set[str] = set()  # doc ids that answered (or were captured) this run
         self._captured: dict[tuple[str, int], set[str]] = {}  # (site, post id) -> its URL keys
@@ -131,13 +170,47 @@ class Frontier:
         self._sitemaps: dict[str, dict[str, int]] = {}  # site root -> {"parts", "done", "failed"}
         self._suspects: dict[str, str] = {}  # doc id -> why it may be gone
         self._gone_seen: set[str] = set()  # doc ids whose URL answered 404/410 outside a removal check
-        # What the last runs' enumerations held: a post they held and this run's leave out is missing.
-        self._members = {label: set(self.memory.section(label).members) for label in self.runs}
-        self._listing_members = {label: set(self.memory.section(label).listing_members) for label in self.runs}
-        self.errors: list[str] = []  # page errors of this run, "URL: reason", for the log
         self._wants_sweep = False  # something this run saw can only be settled by a sweep
+        self._settled: set[str] = set()  # doc ids whose removal check concluded this run (pending or tombstone)
+        # What the last runs' enumerations held: a post they held and this run's leave out is missing.
+        self._members: dict[str, set[int]] = {}
+        self._listing_members: dict[str, set[str]] = {}
+        self._plan_sites()
 
-    # -- the clock and small helpers --------------------------------------------------------
+    # -- what to crawl --------------------------------------------------------------------------------
+    def _plan_sites(self) -> None:
+        seed, pinned = self.options.seed, list(self.options.sections)
+        for section in pinned:
+            self._add_section(section)
+        if seed is None:
+            return
+        site = self._site(site_root(seed.url))
+        remembered = SiteStructure.from_json(self.memory.site(site.root).structure)
+        fresh = remembered is not None and remembered.seed == seed.listing_url and not remembered.failure
+        if self.options.discover and (not fresh or self.sweep):
+            site.explorer = ex.Explorer(seed, plan.iso(self.now))
+        if self.options.discover and fresh and remembered is not None:
+            # Known from an earlier run: crawl it now; a sweep checks it again on the side.
+            for section in ex.sections_of(remembered, seed):
+                self._add_section(section)
+        elif not self.options.discover:
+            self._add_section(seed)
+
+    def _site(self, root: str) -> _Site:
+        return self.sites.setdefault(root, _Site(root))
+
+    def _add_section(self, section: Section) -> _Section | None:
+        if any(same_page(section.label, label) for label in self.runs):
+            return None
+        run = _Section(section, category_id=self.memory.section(section.label).category_id)
+        self.runs[run.label] = run
+        self.report.sections[run.label] = run.report
+        self._members[run.label] = set(self.memory.section(run.label).members)
+        self._listing_members[run.label] = set(self.memory.section(run.label).listing_members)
+        self._site(run.root).sections.append(run)
+        return run
+
+    # -- small helpers --------------------------------------------------------------------------------
     def _now_iso(self) -> str:
         return plan.iso(self.now)
 
@@ -165,56 +238,84 @@ class Frontier:
         return next((r for r in same_site if r.section.language and r.section.language == doc.language),
                     same_site[0] if same_site else None)
 
-    # -- start ----------------------------------------------------------------------------
+    def _rest_usable(self, site: _Site) -> bool:
+        remembered = self.memory.site(site.root).rest
+        return not site.rest_down and (remembered in (None, "ok") or self.sweep)
+
+    # -- start ----------------------------------------------------------------------------------------
     def start(self) -> Step:
         step = Step()
-        for run in self.runs.values():
-            remembered = self.memory.sections.get(run.label)
-            if remembered and remembered.category_id:
-                step.fetches.append(self._rest_posts(run, remembered.category_id, 1, self._rest_mode(run)))
-            else:
-                query = {"slug": run.section.category}
-                if run.section.language:
-                    query["lang"] = run.section.language
-                step.fetches.append(self._fetch(o.REST_CATEGORIES,
-                                                f"{run.root}wp-json/wp/v2/categories?{urlencode(query)}", run))
-            step.fetches.append(self._fetch(o.FEED, category_feed_url(run.section.url, run.section.category), run,
-                                            conditional=True))
-            step.fetches.append(self._listing(run, category_listing_url(run.section.url, run.section.category), 1))
-            if self.sweep:
-                step.extend(self._sitemap(run))
+        for site in self.sites.values():
+            if site.explorer is not None:
+                step.extend(site.explorer.start())
+            step.extend(self._start_sections(site, list(site.sections), first=True))
         return step
 
-    def _rest_mode(self, run: _Section) -> str:
-        remembered = self.memory.sections.get(run.label)
-        if self.sweep or self.options.full or not remembered or not remembered.high_water:
-            return o.FULL
-        return o.HEAD
+    def _start_sections(self, site: _Site, runs: list[_Section], *, first: bool = False) -> Step:
+        """Start reading these sections' sources. The first batch of a run reads the REST
+        API's newest modifications (all the site's categories in one request); sections added
+        later in the run (found by first contact, or through a translation) are enumerated."""
+        step = Step()
+        if not runs:
+            return step
+        remembered = self.memory.site(site.root)
+        if self._rest_usable(site):
+            with_id = [r for r in runs if r.category_id]
+            if with_id:
+                head = first and not (self.sweep or self.options.full or not remembered.high_water)
+                step.fetches.append(self._rest_posts(site, with_id, 1, o.HEAD if head else o.FULL))
+            for run in runs:
+                if not run.category_id:
+                    step.fetches.append(self._rest_lookup(run))
+        if site.feed_section is None:
+            site.feed_section = runs[0]
+            step.fetches.append(self._fetch(o.FEED, feed_of(runs[0].section.listing_url), runs[0], conditional=True))
+        for run in runs:
+            new = run.label not in self.memory.sections or not self.memory.sections[run.label].listing_head
+            if self._rest_usable(site) or self.options.full or self.sweep or new or site.feed_answer not in (None, "304"):
+                step.fetches.append(self._listing(run, run.section.listing_url, 1))
+            else:
+                site.waiting.append(run)  # read unless the feed says nothing changed on the site
+        if self.sweep or not self._rest_usable(site):
+            step.extend(self._sitemap(site))
+        return step
 
-    def _rest_posts(self, run: _Section, category_id: int, page: int, mode: str) -> Fetch:
-        query: dict[str, Any] = {"categories": category_id, "page": page, "_fields": REST_FIELDS}
+    def _rest_lookup(self, run: _Section) -> Fetch:
+        query = {"slug": run.section.category}
+        if run.section.language:
+            query["lang"] = run.section.language
+        return self._fetch(o.REST_CATEGORIES, f"{run.root}wp-json/wp/v2/categories?{urlencode(query)}", run)
+
+    def _rest_posts(self, site: _Site, runs: list[_Section], page: int, mode: str) -> Fetch:
+        ids = ",".join(str(r.category_id) for r in sorted(runs, key=lambda r: r.category_id or 0))
+        query: dict[str, Any] = {"categories": ids, "page": page, "_fields": REST_FIELDS}
         if mode == o.FULL:
             # Ordered by id, so paging is stable while posts are edited during the walk.
             query.update(per_page=REST_FULL_PAGE, orderby="id", order="asc")
         else:
             query.update(per_page=REST_HEAD_PAGE, orderby="modified", order="desc")
-        return self._fetch(o.REST_POSTS, f"{run.root}wp-json/wp/v2/posts?{urlencode(query)}", run, page=page,
-                           mode=mode, doc_id=str(category_id))
+        return self._fetch(o.REST_POSTS, f"{site.root}wp-json/wp/v2/posts?{urlencode(query)}", runs[0], page=page,
+                           mode=mode, doc_id=ids)
 
     def _listing(self, run: _Section, url: str, page: int) -> Fetch:
         return self._fetch(o.LISTING, url, run, page=page)
 
-    def _sitemap(self, run: _Section) -> Step:
-        """The site's sitemap index, once per site and run."""
-        if run.root in self._sitemaps:
+    def _sitemap(self, site: _Site, name: str | None = None) -> Step:
+        """The site's sitemap index, once per run (core's, else Yoast's / Rank Math's)."""
+        if site.root in self._sitemaps and name is None:
             return Step()
-        self._sitemaps[run.root] = {"parts": 0, "done": 0, "failed": 0}
-        return Step([self._fetch(o.SITEMAP, f"{run.root}wp-sitemap.xml", run)])
+        self._sitemaps[site.root] = {"parts": 0, "done": 0, "failed": 0}
+        url = f"{site.root}{name}" if name else (self.memory.site(site.root).sitemap or f"{site.root}{SITEMAPS[0]}")
+        return Step([self._fetch(o.SITEMAP, url, site.sections[0], page=0)])
 
-    # -- every answer ------------------------------------------------------------------------
+    # -- every answer ---------------------------------------------------------------------------------
     def on_reply(self, order: Fetch, reply: Reply, page: ExtractedPage | None = None) -> Step:
         """An HTTP answer to `order`. For a post answering 200, `page` is its extraction."""
+        if order.kind in ex.KINDS:
+            return self._explored(order, self._explorer_of(order).on_reply(order, reply))
         run = self.runs[order.section]
+        if order.kind == o.ATTACHMENT:
+            return self.on_attachment(run, order, reply, page)
         handler = {o.REST_CATEGORIES: self.on_rest_categories, o.REST_POSTS: self.on_rest_posts,
                    o.FEED: self.on_feed, o.LISTING: self.on_listing, o.SITEMAP: self.on_sitemap,
                    o.SHORTLINK: self.on_shortlink}.get(order.kind)
@@ -225,116 +326,234 @@ class Frontier:
     def on_failure(self, order: Fetch, failure: FetchFailure) -> Step:
         """No HTTP answer to `order` (timeout, refused connection, robots.txt …): never
         evidence about a post; a source that failed this way is reported so."""
+        if order.kind in ex.KINDS:
+            return self._explored(order, self._explorer_of(order).on_failure(order, failure), failure)
         run = self.runs[order.section]
+        if order.kind == o.ATTACHMENT:
+            return self.on_attachment_failure(order, failure)
+        site = self.sites[run.root]
         if order.kind in (o.REST_CATEGORIES, o.REST_POSTS):
-            return self._rest_unavailable(run, failure.detail)
+            return self._rest_unavailable(site, failure.detail)
         if order.kind == o.FEED:
             self._source("feed", failure.detail)
-        elif order.kind == o.LISTING:
+            return self._feed_answered(site, "error")
+        if order.kind == o.LISTING:
             self._listing_failed(run, order, failure.kind, failure.detail)
         elif order.kind == o.SITEMAP:
-            self._sitemap_failed(run, failure.detail)
+            self._sitemap_failed(site, failure.detail)
         elif order.kind == o.SHORTLINK:
             self.report.counts["inconclusive_removal_checks"] += 1
         else:
             self._post_error(run, order, failure.detail)
         return Step()
 
-    # -- REST API -----------------------------------------------------------------------------
+    # -- first contact --------------------------------------------------------------------------------
+    def _explorer_of(self, order: Fetch) -> ex.Explorer:
+        return next(site.explorer for site in self.sites.values()
+                    if site.explorer is not None and site.explorer.seed.label == order.section)
+
+    def _explored(self, order: Fetch, step: Step, failure: FetchFailure | None = None) -> Step:
+        explorer = self._explorer_of(order)
+        if not explorer.done:
+            return step
+        site = self._site(site_root(explorer.seed.url))
+        site.explorer = None
+        found = explorer.result()
+        remembered = SiteStructure.from_json(self.memory.site(site.root).structure)
+        if found.failure:
+            if remembered is not None and not remembered.failure and not found.failure.startswith("category not found"):
+                # A transient failure of a re-check: keep what an earlier run found.
+                logger.warning("site structure not re-checked (%s): keeping the one found on %s", found.failure,
+                               remembered.checked_at)
+                return step
+            return step.extend(self._seed_failed(site, explorer.seed, found.failure, failure))
+        self._compare(remembered, found)
+        self.memory.site(site.root).structure = found.to_json()
+        self.report.structures[site.root] = found.to_json()
+        for code, why in found.missing.items():
+            self.report.warnings.append(f"{site.root}: no section for language {code}: {why}")
+        new = [run for section in ex.sections_of(found, explorer.seed) if (run := self._add_section(section))]
+        for run in new:
+            details = self._found(found, run.section)
+            if details and details.category_id and not run.category_id:
+                run.category_id = self.memory.section(run.label).category_id = details.category_id
+        return step.extend(self._start_sections(site, new))
+
+    def _found(self, structure: SiteStructure, section: Section) -> FoundSection | None:
+        return next((s for s in structure.sections if same_page(s.listing, section.label)), None)
+
+    def _compare(self, before: SiteStructure | None, after: SiteStructure) -> None:
+        if before is None:
+            return
+        old = {s.language: s.listing for s in before.sections}
+        for section in after.sections:
+            if section.language in old and not same_page(old[section.language], section.listing):
+                logger.warning("the %s category moved: %s is now %s", section.language, old[section.language],
+                               section.listing)
+        for code in sorted(set(old) - {s.language for s in after.sections}):
+            self.report.warnings.append(f"the {code} category {old[code]} is no longer linked from the site")
+
+    def _seed_failed(self, site: _Site, seed: Section, why: str, failure: FetchFailure | None) -> Step:
+        run = self._add_section(seed) or self.runs[seed.label]
+        run.report.state = (failure.kind if failure else NOT_FOUND if why.startswith("category not found") else ERROR)
+        run.report.detail = why
+        run.listing_missing = True
+        return Step()
+
+    def _adopt_translation_category(self, run: _Section, page: ExtractedPage, reply: Reply,
+                                    translation_of: str) -> Step:
+        """A translation of an archived event, in a language without a section: the category
+        it sits in is that language's section (evidence: the translation)."""
+        language = page.language
+        site = self.sites[run.root]
+        if (not self.options.discover or not language or self.options.seed is None
+                or any(r.section.language == language for r in site.sections)):
+            return Step()
+        links = [link for link in page.category_links if category_slug_of(link)]
+        seed_slug = self.options.seed.category.lower()
+        link = next((u for u in links if (category_slug_of(u) or "").lower().startswith(seed_slug)), None)
+        link = link or (links[0] if links else None)
+        if link is None:
+            return Step()
+        root = link.split("/category/")[0] + "/"
+        added = self._add_section(Section(root, category_slug_of(link) or "", language, link))
+        if added is None:
+            return Step()
+        evidence = f"the category of {reply.url}, a translation of {translation_of}"
+        structure = SiteStructure.from_json(self.memory.site(site.root).structure)
+        if structure is not None:
+            structure.sections.append(FoundSection(language, link, added.section.category, [evidence]))
+            structure.missing.pop(language, None)
+            self.memory.site(site.root).structure = structure.to_json()
+            self.report.structures[site.root] = structure.to_json()
+        self.report.warnings = [w for w in self.report.warnings if f"for language {language}:" not in w]
+        logger.info("section %s (%s) found through %s", link, language, evidence)
+        return self._start_sections(site, [added])
+
+    # -- REST API -------------------------------------------------------------------------------------
     def on_rest_categories(self, run: _Section, order: Fetch, reply: Reply) -> Step:
+        site = self.sites[run.root]
         if reply.status != 200:
-            return self._rest_unavailable(run, _status_text(reply.status), status=reply.status)
+            return self._rest_unavailable(site, _status_text(reply.status), status=reply.status)
         try:
             category_id = parse_rest_category_id(reply.body, run.section.category)
         except DiscoveryError as exc:
-            return self._rest_unavailable(run, f"malformed: {exc}", status_text="malformed")
+            return self._rest_unavailable(site, f"malformed: {exc}", status_text="malformed")
         if category_id is None:
             run.report.detail = f"the REST API knows no category {run.section.category!r}"
-            return self._rest_unavailable(run, run.report.detail, status_text="no such category")
-        self.memory.section(run.label).category_id = category_id
-        return Step([self._rest_posts(run, category_id, 1, o.FULL)])
+            return Step()
+        run.category_id = self.memory.section(run.label).category_id = category_id
+        return Step([self._rest_posts(site, [run], 1, o.FULL)])
 
     def on_rest_posts(self, run: _Section, order: Fetch, reply: Reply) -> Step:
+        site = self.sites[run.root]
         if reply.status == 400 and order.page > 1:
             # WordPress answers 400 rest_post_invalid_page_number past the last page.
-            return self._rest_done(run, order)
+            return self._rest_done(site, order)
         if reply.status != 200:
-            return self._rest_unavailable(run, _status_text(reply.status), status=reply.status)
+            return self._rest_unavailable(site, _status_text(reply.status), status=reply.status)
         try:
             posts = parse_rest_posts(reply.body)
         except DiscoveryError as exc:
-            return self._rest_unavailable(run, f"malformed: {exc}", status_text="malformed")
+            return self._rest_unavailable(site, f"malformed: {exc}", status_text="malformed")
         report = self.report.sources["rest"]
         report.status = "ok"
         report.posts += len(posts)
-        run.rest_total = _int(reply.header("X-WP-Total"))
-        mark = plan.parse_time(self.memory.section(run.label).high_water) if order.mode == o.HEAD else None
+        if order.mode == o.HEAD:
+            site.rest_total = _int(reply.header("X-WP-Total"))
+        owners = self._sections_of_categories(site, order.doc_id or "")
+        mark = plan.parse_time(self.memory.site(site.root).high_water) if order.mode == o.HEAD else None
         step = Step()
         reached_mark = False
         for post in posts:
-            run.rest_ids.add(post.id)
-            doc = self.known.find(post.url, run.site, post.id)
-            self._note_listed("rest", run.label, post.url, doc)
+            mine = [r for r in owners if r.category_id in post.categories] or owners[:1]
+            site.rest_ids.add(post.id)
+            doc = self.known.find(post.url, site.key, post.id)
+            for owner in mine:
+                owner.rest_ids.add(post.id)
+                self._note_listed("rest", owner.label, post.url, doc)
             modified = plan.parse_time(post.modified_gmt)
             if mark is not None and modified is not None and modified <= mark:
                 reached_mark = True
                 continue
             if post.modified_gmt:
-                run.rest_seen.append(post.modified_gmt)
-            key = post_key(run.site, post.id)
-            changed = plan.needs_fetch(self.memory.signals.get(key), post.modified_gmt)
+                site.rest_seen.append(post.modified_gmt)
+            changed = plan.needs_fetch(self.memory.signals.get(post_key(site.key, post.id)), post.modified_gmt)
             if doc is None or doc.removed or self.options.full or changed:
-                step.extend(self._post(run, post.url, "rest", doc=doc, signal=post.modified_gmt))
+                step.extend(self._post(mine[0], post.url, "rest", doc=doc, signal=post.modified_gmt))
             elif doc is not None:
                 self._covered.add(doc.doc_id)
         total_pages = _int(reply.header("X-WP-TotalPages"))
         if posts and not reached_mark and total_pages and order.page < total_pages:
-            step.fetches.append(self._rest_posts(run, int(order.doc_id or 0), order.page + 1, order.mode))
+            step.fetches.append(self._rest_posts(site, owners, order.page + 1, order.mode))
             return step
-        return step.extend(self._rest_done(run, order))
+        return step.extend(self._rest_done(site, order))
 
-    def _rest_done(self, run: _Section, order: Fetch) -> Step:
-        run.rest_ok = True
+    def _sections_of_categories(self, site: _Site, ids: str) -> list[_Section]:
+        wanted = {int(i) for i in ids.split(",") if i.isdigit()}
+        return [r for r in site.sections if r.category_id in wanted]
+
+    def _rest_done(self, site: _Site, order: Fetch) -> Step:
+        site.rest_ok = True
         if order.mode == o.FULL:
-            run.rest_enumerated, run.rest_enumerating = True, False
-        if run.rest_total is not None:
-            self.memory.section(run.label).rest_total = run.rest_total
+            site.rest_enumerating = False
+            for run in self._sections_of_categories(site, order.doc_id or ""):
+                run.rest_enumerated = True
         return Step()
 
-    def _rest_unavailable(self, run: _Section, detail: str, *, status: int | None = None,
+    def _rest_unavailable(self, site: _Site, detail: str, *, status: int | None = None,
                           status_text: str | None = None) -> Step:
         text = status_text or {401: "refused (401)", 403: "refused (403)", 404: "missing (404)"}.get(status or 0, detail)
         self._source("rest", text)
-        self.memory.section(run.label).category_id = None
-        run.rest_ok = run.rest_enumerating = False
-        # Without the REST API, the sitemap's <lastmod> is the best edit signal left.
-        return self._sitemap(run)
+        self.memory.site(site.root).rest = text
+        if site.rest_down:
+            return Step()
+        site.rest_ok, site.rest_down, site.rest_enumerating = False, True, False
+        # Without the REST API, the sitemap's <lastmod> is the best edit signal left, and the
+        # listings are what names new posts.
+        step = self._sitemap(site)
+        for run in site.waiting:
+            step.fetches.append(self._listing(run, run.section.listing_url, 1))
+        site.waiting.clear()
+        return step
 
-    # -- feed ---------------------------------------------------------------------------------
+    # -- feed -----------------------------------------------------------------------------------------
     def on_feed(self, run: _Section, order: Fetch, reply: Reply) -> Step:
+        site = self.sites[run.root]
         if reply.status == 304:
             self._source("feed", "not modified")
-            return Step()
+            return self._feed_answered(site, "304")
         if reply.status != 200:
             self._source("feed", _status_text(reply.status))
-            return Step()
+            return self._feed_answered(site, "error")
         try:
             entries = parse_feed(reply.body, reply.url)
         except DiscoveryError:
             self._source("feed", "malformed")
-            return Step()
+            return self._feed_answered(site, "error")
         self.report.sources["feed"].status = "ok"
         self.report.sources["feed"].posts += len(entries)
         run.feed_empty = not entries
         run.feed_head = [normalize_url(e.url) for e in entries]
-        step = Step()
+        step = self._feed_answered(site, "200")
         for entry in entries:
             doc = self.known.find(entry.url, run.site, entry.post_id)
             if doc is None or doc.removed or self.options.full:
                 step.extend(self._post(run, entry.url, "feed", doc=doc))
         return step
 
-    # -- listing ------------------------------------------------------------------------------
+    def _feed_answered(self, site: _Site, answer: str) -> Step:
+        """WordPress's feed validators are site-wide: a 304 says nothing was published or edited
+        anywhere on the site, so the listings waiting for it need not be read."""
+        site.feed_answer = answer
+        step = Step()
+        if answer != "304":
+            for run in site.waiting:
+                step.fetches.append(self._listing(run, run.section.listing_url, 1))
+        site.waiting.clear()
+        return step
+
+    # -- listing --------------------------------------------------------------------------------------
     def on_listing(self, run: _Section, order: Fetch, reply: Reply) -> Step:
         if reply.status in plan.GONE_STATUSES:
             if order.page > 1:  # the page after the last one: the listing ends here
@@ -374,21 +593,25 @@ class Frontier:
             self.report.counts["errors"] += 1
         self._source("listing", "error" if state != NOT_FOUND else "missing (404)")
 
-    # -- sitemap ------------------------------------------------------------------------------
+    # -- sitemap --------------------------------------------------------------------------------------
     def on_sitemap(self, run: _Section, order: Fetch, reply: Reply) -> Step:
-        progress = self._sitemaps[run.root]
+        site = self.sites[run.root]
+        progress = self._sitemaps[site.root]
+        if reply.status in plan.GONE_STATUSES and order.page == 0 and order.url.endswith(SITEMAPS[0]):
+            return self._sitemap(site, SITEMAPS[1])  # no core sitemap: an SEO plugin's, perhaps
         if reply.status != 200:
-            return self._sitemap_failed(run, _status_text(reply.status))
+            return self._sitemap_failed(site, _status_text(reply.status))
         try:
             sitemap = parse_sitemap(reply.body, reply.url)
         except DiscoveryError:
-            return self._sitemap_failed(run, "malformed")
+            return self._sitemap_failed(site, "malformed")
         if sitemap.is_index:
-            parts = [e.url for e in sitemap.entries if _is_post_sitemap(e.url)]
+            self.memory.site(site.root).sitemap = order.url
+            parts = [e.url for e in sitemap.entries if is_post_sitemap(e.url)]
             progress["parts"] += len(parts)
             if not parts:
                 self._source("sitemap", "ok")
-            return Step([self._fetch(o.SITEMAP, url, run) for url in parts])
+            return Step([self._fetch(o.SITEMAP, url, run, page=1) for url in parts])
         progress["done"] += 1
         self.report.sources["sitemap"].status = "ok"
         self.report.sources["sitemap"].posts += len(sitemap.entries)
@@ -396,7 +619,7 @@ class Frontier:
         for entry in sitemap.entries:
             key = normalize_url(entry.url)
             doc = self.known.by_url(entry.url)
-            self._note_listed("sitemap", run.root, entry.url, doc)
+            self._note_listed("sitemap", site.root, entry.url, doc)
             if entry.lastmod:
                 self._sitemap_lastmod[key] = entry.lastmod
             if doc is None or doc.post_key is None or not entry.lastmod:
@@ -409,8 +632,8 @@ class Frontier:
                 self._covered.add(doc.doc_id)
         return step
 
-    def _sitemap_failed(self, run: _Section, detail: str) -> Step:
-        self._sitemaps.setdefault(run.root, {"parts": 0, "done": 0, "failed": 0})["failed"] += 1
+    def _sitemap_failed(self, site: _Site, detail: str) -> Step:
+        self._sitemaps.setdefault(site.root, {"parts": 0, "done": 0, "failed": 0})["failed"] += 1
         self._source("sitemap", detail)
         return Step()
 
@@ -418,7 +641,7 @@ class Frontier:
         progress = self._sitemaps.get(root)
         return bool(progress) and not progress["failed"] and progress["done"] >= progress["parts"] > 0
 
-    # -- posts --------------------------------------------------------------------------------
+    # -- posts ----------------------------------------------------------------------------------------
     def _post(self, run: _Section, url: str, source: str, *, doc: Known | None = None, signal: str | None = None,
               purpose: str = o.DISCOVERY, translation_of: str | None = None, force: bool = False) -> Step:
         """Order a post fetch, once per URL and run; only URLs that can be single posts."""
@@ -459,6 +682,8 @@ class Frontier:
         if page.page_kind in ("page", "archive"):
             self.report.counts["skipped_not_post"] += 1
             return Step()
+        if expected is not None and expected.post_id is not None and page.post_id not in (None, expected.post_id):
+            return self._led_elsewhere(run, order, reply, expected, page)
         known = self.known.by_post(run.site, page.post_id) or expected
         if known is None and page.post_id is None:
             known = self.known.by_url(reply.url)
@@ -488,11 +713,14 @@ class Frontier:
             http_status=reply.status, fetched_at=self._now_iso(), site=run.site, extractor=dict(page.extractor),
             raw_body=reply.body, raw_content_type=reply.header("Content-Type"), run_id=self.options.run_id,
             sources=(order.source,) if order.source else (), language_evidence=dict(page.language_evidence),
-            decoding=dict(page.decoding),
+            decoding=dict(page.decoding), warc=reply.warc,
         )
         if capture.language is None and run.section.language:
             capture = replace(capture, language=run.section.language)
-        return Step(records=[capture]).extend(self._translations(run, page, reply))
+        step = self._with_attachments(run, capture, page)
+        if order.translation_of:
+            step.extend(self._adopt_translation_category(run, page, reply, order.translation_of))
+        return step.extend(self._translations(run, page, reply))
 
     def _sitemap_signal(self, reply: Reply, page: ExtractedPage) -> str | None:
         for url in (reply.requested_url, reply.url, page.canonical_url):
@@ -532,10 +760,40 @@ class Frontier:
         self.report.counts["errors"] += 1
         self.errors.append(f"{order.url}: {reason}")
         if order.source == "rest" and order.signal:
-            run.rest_failed.append(order.signal)
+            self.sites[run.root].rest_failed.append(order.signal)
         return Step()
 
-    # -- removals -----------------------------------------------------------------------------
+    # -- attachments (crawler/attachments.py decides which; here the capture waits for them) ----
+    def _with_attachments(self, run: _Section, capture: Capture, page: ExtractedPage) -> Step:
+        """The capture, once its attachments have answered: fetches for them now, and the
+        capture when it has nothing to wait for."""
+        if not self.options.attachments:
+            return Step(records=[capture])
+        wanted = att.select(page.links, capture.final_url, page.asset_hosts)
+        fetches, ready = self.attachments.hold(
+            capture, wanted, lambda url, conditional: self._fetch(o.ATTACHMENT, url, run, conditional=conditional))
+        return Step(fetches=fetches, records=list(ready))
+
+    def on_attachment(self, run: _Section, order: Fetch, reply: Reply, text: Any = None) -> Step:
+        """An attachment answered: its body to store (once per content), and the captures
+        that now have all of theirs. A 304 means the body the memory names."""
+        blob = None
+        if reply.status == 304:
+            ref = self.attachments.not_modified(order.url, reply.url)
+            if ref is None:  # validators without a remembered body: ask again, in full
+                return Step([replace(order, conditional=False)]).forgetting(order.url)
+        else:
+            ref, blob = att.answer(order.url, reply.status, reply.body, reply.header("Content-Type"), reply.url,
+                                   self._now_iso(), text)
+        self.report.counts["attachments"] += 1
+        return Step(records=[blob] if blob else []).extend(Step(records=list(self.attachments.answered(order.url, ref))))
+
+    def on_attachment_failure(self, order: Fetch, failure: FetchFailure) -> Step:
+        self.report.counts["attachment_errors"] += 1
+        ref = AttachmentRef(url=order.url, error=att.failure_text(failure.detail))
+        return Step(records=list(self.attachments.answered(order.url, ref)))
+
+    # -- removals -------------------------------------------------------------------------------------
     def _gone(self, run: _Section, order: Fetch, reply: Reply) -> Step:
         """A post URL answered 404/410: a suspect, and within a removal check, evidence."""
         doc = self.known.get(order.doc_id) or self.known.by_url(reply.url)
@@ -550,11 +808,26 @@ class Frontier:
             return Step([self._fetch(o.SHORTLINK, shortlink, run, doc_id=doc.doc_id, url_status=reply.status)])
         return self._judge(doc, reply.url, reply.status, None, None)
 
+    def _led_elsewhere(self, run: _Section, order: Fetch, reply: Reply, doc: Known, page: ExtractedPage) -> Step:
+        """A known post's URL now serves another post: WordPress's guess for a URL whose post
+        is gone (a 301 to a post whose slug starts the same). Its shortlink says the rest."""
+        elsewhere = f"post {page.post_id} at {reply.url}"
+        logger.warning("%s (%s) now leads to %s: it will be checked for removal", order.url, doc.doc_id, elsewhere)
+        if order.purpose != o.REMOVAL_CHECK:
+            self._gone_seen.add(doc.doc_id)
+            self._suspects.setdefault(doc.doc_id, f"its URL now leads to {elsewhere}")
+            return Step()
+        shortlink = self._shortlink(doc)
+        if not shortlink:
+            return Step()
+        return Step([self._fetch(o.SHORTLINK, shortlink, run, doc_id=doc.doc_id, url_status=reply.status,
+                                 url_led_to=elsewhere)])
+
     def on_shortlink(self, run: _Section, order: Fetch, reply: Reply) -> Step:
         doc = self.known.get(order.doc_id)
         assert doc is not None and order.url_status is not None
         if reply.status in plan.GONE_STATUSES:
-            return self._judge(doc, doc.url, order.url_status, order.url, reply.status)
+            return self._judge(doc, doc.url, order.url_status, order.url, reply.status, order.url_led_to)
         if reply.status == 200:
             # The shortlink still leads to a page: the post lives at another address.
             self._confirmed(doc, None)
@@ -566,8 +839,7 @@ class Frontier:
         if doc.post_id is None:
             return None
         run = self._section_of(doc)
-        root = run.root if run else f"{urlsplit(doc.url).scheme}://{urlsplit(doc.url).netloc}/"
-        return f"{root}?p={doc.post_id}"
+        return f"{run.root if run else site_root(doc.url)}?p={doc.post_id}"
 
     def _coverage(self, doc: Known) -> list[tuple[str, str]]:
         """The complete enumerations of this run that would have named `doc` were it there:
@@ -599,9 +871,9 @@ class Frontier:
         return tuple(sorted({source for source, _scope in coverage}))
 
     def _judge(self, doc: Known, url: str, url_status: int, shortlink: str | None,
-               shortlink_status: int | None) -> Step:
+               shortlink_status: int | None, url_led_to: str | None = None) -> Step:
         evidence = plan.Evidence(url, url_status, shortlink, shortlink_status, self._absent_from(doc),
-                                 self._now_iso())
+                                 self._now_iso(), url_led_to)
         if not evidence.sources_checked:
             # Gone by its URLs, but no complete enumeration this run: a sweep will settle it.
             self._wants_sweep = True
@@ -612,6 +884,8 @@ class Frontier:
         decision = plan.removal_decision(evidence, pending_json, self.options.run_id, self.options.removal_grace,
                                          self.now)
         history = [*(pending.evidence if pending else []), evidence.to_json()]
+        if decision.action in ("tombstone", "pending"):
+            self._settled.add(doc.doc_id)
         if decision.action == "tombstone":
             self.memory.pending_removals.pop(doc.doc_id, None)
             self.report.counts["removed"] += 1
@@ -626,7 +900,7 @@ class Frontier:
                 run_id=pending.run_id if pending else self.options.run_id, evidence=history)
         return Step()
 
-    # -- later phases -------------------------------------------------------------------------
+    # -- later phases ---------------------------------------------------------------------------------
     def idle(self) -> Step:
         """Nothing in flight: the next phase's fetches, or nothing when the run is over."""
         while self.phase != DONE:
@@ -637,27 +911,29 @@ class Frontier:
         return Step()
 
     def _checks(self) -> Step:
-        """Phase 2: settle suspicions cheaply (one REST enumeration of a category whose
-        total fell or that has suspects), and recheck what no signal covered."""
+        """Phase 2: settle suspicions cheaply (one REST enumeration of a site whose total fell
+        or that has suspects), and recheck what no signal covered."""
         step = Step()
         self._early_suspects()
-        suspected = {owner.label for doc_id in self._suspects
+        suspected = {owner.root for doc_id in self._suspects
                      if (doc := self.known.get(doc_id)) and (owner := self._section_of(doc))}
-        for run in self.runs.values():
-            remembered = self.memory.section(run.label)
-            total_fell = run.rest_total is not None and bool(self._members[run.label]) and \
-                run.rest_total < len(self._members[run.label] | run.rest_ids)
-            if (total_fell or run.label in suspected) and run.rest_ok and not run.rest_enumerated \
-                    and remembered.category_id:
-                run.rest_enumerating = True
-                step.fetches.append(self._rest_posts(run, remembered.category_id, 1, o.FULL))
+        for site in self.sites.values():
+            ids = [r for r in site.sections if r.category_id]
+            members = set().union(*(self._members[r.label] for r in ids)) if ids else set()
+            total_fell = site.rest_total is not None and bool(members) and site.rest_total < len(members | site.rest_ids)
+            enumerated = all(r.rest_enumerated for r in ids)
+            if (total_fell or site.root in suspected) and site.rest_ok and ids and not enumerated:
+                site.rest_enumerating = True
+                step.fetches.append(self._rest_posts(site, ids, 1, o.FULL))
+            elif site.root in suspected and site.rest_down and not self._sitemap_complete(site.root):
+                step.extend(self._sitemap(site))  # the enumeration that can settle them without REST
         for doc in self.known:
             run = self._section_of(doc)
             if run is None or doc.removed or doc.doc_id in self._answered or doc.doc_id in self._suspects:
                 continue
             if normalize_url(doc.url) in self._requested:
                 continue
-            covered = doc.doc_id in self._covered or (run.rest_ok and doc.post_id in self._members[run.label])
+            covered = doc.doc_id in self._covered or (self.sites[run.root].rest_ok and doc.post_id in self._members[run.label])
             # --full re-fetches every document, including those no source named this run.
             due = self.options.recheck.due(doc.date_published, doc.last_seen, self.now)
             if self.options.full or (not covered and due):
@@ -703,27 +979,33 @@ class Frontier:
             step.extend(self._post(run, doc.url, "listing", doc=doc, purpose=o.REMOVAL_CHECK, force=True))
         return step
 
-    # -- end ----------------------------------------------------------------------------------
+    # -- end ------------------------------------------------------------------------------------------
     def close(self, finished: bool) -> tuple[CrawlMemory, RunReport]:
         """The memory for the next run and this run's report. Only a run that finished
         moves the REST mark (it fetched everything its REST answers named)."""
+        for site in self.sites.values():
+            remembered = self.memory.site(site.root)
+            if site.rest_ok:
+                remembered.rest = "ok"
+                if finished:
+                    remembered.high_water = plan.high_water(remembered.high_water, site.rest_seen, site.rest_failed)
+                if site.rest_total is not None:
+                    remembered.rest_total = site.rest_total
         for run in self.runs.values():
-            remembered = self.memory.section(run.label)
-            if run.rest_ok and finished:
-                remembered.high_water = plan.high_water(remembered.high_water, run.rest_seen, run.rest_failed)
+            remembered_section = self.memory.section(run.label)
             if run.listing_head is not None:
-                remembered.listing_head = run.listing_head
+                remembered_section.listing_head = run.listing_head
             if run.feed_head is not None:
-                remembered.feed_head = run.feed_head
+                remembered_section.feed_head = run.feed_head
             unsettled = self._unsettled(run)
             if run.rest_enumerated:
-                remembered.members = sorted(run.rest_ids | {d.post_id for d in unsettled if d.post_id is not None})
+                remembered_section.members = sorted(run.rest_ids | {d.post_id for d in unsettled if d.post_id is not None})
             elif run.rest_ids:
-                remembered.members = sorted(self._members[run.label] | run.rest_ids)
+                remembered_section.members = sorted(self._members[run.label] | run.rest_ids)
             if run.listing_complete:
                 named = self._listed.get(("listing", run.label), set())
-                remembered.listing_members = sorted({k for k in named if "://" in k} |
-                                                    {normalize_url(d.url) for d in unsettled})
+                remembered_section.listing_members = sorted({k for k in named if "://" in k} |
+                                                            {normalize_url(d.url) for d in unsettled})
             self._settle_section(run)
         if finished and self.sweep and any(self._sweep_complete(run) for run in self.runs.values()):
             self.memory.last_sweep = self._now_iso()
@@ -737,9 +1019,12 @@ class Frontier:
         return self.memory, self.report
 
     def _unsettled(self, run: _Section) -> list[Known]:
-        """This section's posts whose removal is still pending: they stay in the section's
-        remembered enumerations, so the next run's enumeration is evidence about them."""
-        return [doc for doc_id in self.memory.pending_removals if (doc := self.known.get(doc_id))
+        """This section's posts whose removal is still open (pending, or a check that did not
+        conclude: a 503, a timeout): they stay in the section's remembered enumerations, so
+        the next run's enumeration is evidence about them again."""
+        open_ids = set(self.memory.pending_removals) | {d for d in self._suspects if d not in self._settled
+                                                         and d not in self._answered}
+        return [doc for doc_id in sorted(open_ids) if (doc := self.known.get(doc_id)) and not doc.removed
                 and self._section_of(doc) is run]
 
     def _sweep_complete(self, run: _Section) -> bool:
@@ -747,12 +1032,15 @@ class Frontier:
 
     def _settle_section(self, run: _Section) -> None:
         report = run.report
-        if run.rest_ok and report.state in (PENDING, NOT_FOUND) and not run.listing_missing:
-            report.state = OK
-        elif run.rest_ok and run.listing_missing:
-            report.state = OK  # some themes have no listing; the REST API answered
-        if report.state == PENDING and self.report.sources["feed"].status == "ok" and not run.feed_empty:
-            report.state = OK
+        site = self.sites[run.root]
+        named = any(self._listed.get((source, run.label)) for source in ("rest", "listing"))
+        if site.rest_ok and run.category_id and report.state in (PENDING, NOT_FOUND) and not (
+                run.listing_missing and not named):
+            report.state = OK  # the REST API answered for its category (some themes have no listing)
+        if report.state == PENDING and (site.feed_answer == "304" or (run.feed_head and not run.feed_empty)):
+            report.state = OK  # nothing changed on the site since the last run, which read it
+        if report.state == OK and not named and run.listing_head == [] and not run.feed_head:
+            self.report.warnings.append(f"{run.label}: the section named no post this run")
 
     def _failure(self) -> str | None:
         """Why the site could not be crawled at all, or None when at least one section was read."""
@@ -767,6 +1055,9 @@ class Frontier:
             detail = next((run.report.detail for run in self.runs.values() if run.report.detail), "")
             return f"site unreachable ({labels}: {detail})"
         if values == {NOT_FOUND}:
+            details = [run.report.detail for run in self.runs.values() if run.report.detail]
+            if len(details) == 1 and details[0].startswith("category not found"):
+                return details[0]
             return f"category not found: {labels} answered 404"
         return f"site could not be crawled ({', '.join(f'{k}: {v}' for k, v in states.items())})"
 
@@ -782,11 +1073,6 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _is_post_sitemap(url: str) -> bool:
-    name = url.rsplit("/", 1)[-1]
-    return "post" in name and "page" not in name and "taxonom" not in url and "user" not in url
-
-
 def _in_category(category_links: Iterable[str], slug: str) -> bool:
     """Posts are discovered from the category, but the page has the last word when it says.
     Slugs compare in one spelling (a Cyrillic slug raw, or escaped in either case)."""
@@ -799,3 +1085,6 @@ def _in_category(category_links: Iterable[str], slug: str) -> bool:
 
 def _path_key(url: str) -> str:
     return urlsplit(normalize_url(url)).path.lower() + "/"
+
+
+__all__ = ["Frontier", "Options"]

@@ -18,6 +18,7 @@ LISTING = "listing"  # …/category/<slug>/, page/2/, …
 SITEMAP = "sitemap"  # /wp-sitemap.xml and its post sub-sitemaps
 POST = "post"  # a single post page
 SHORTLINK = "shortlink"  # /?p=ID of a post whose URL answered 404/410 (removal evidence)
+ATTACHMENT = "attachment"  # a PDF, document or image a post links or embeds (crawler/attachments.py)
 
 # Why a post is fetched.
 DISCOVERY = "discovery"  # a source named it as new or changed
@@ -45,6 +46,7 @@ class Fetch:
     signal: str | None = None  # POST: the modification time that made it worth fetching
     translation_of: str | None = None  # POST: the URL of the post whose hreflang named it
     url_status: int | None = None  # SHORTLINK: what the post's own URL answered
+    url_led_to: str | None = None  # SHORTLINK: the other post the URL now leads to
     priority: int = 0
 
 
@@ -57,6 +59,7 @@ class Reply:
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
     requested_url: str = ""  # the first URL asked for, before redirects
+    warc: Any = None  # where the crawl's WARC file keeps this answer (storage.WarcRef), if it does
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

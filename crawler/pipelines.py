@@ -17,22 +17,39 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from storage import Archive, CaptureResult, Sighting, StorageError
+from storage.records import AttachmentBlob
 
+from .reextract import reread
 from .session import session_of
 
 logger = logging.getLogger(__name__)
 
+LANGUAGE_STATS = "kisi/lang/"  # kisi/lang/<code>/<outcome>: the run's counts per language
+
+
+def language_of(item: Any, doc_id: str) -> str:
+    """A record's language: the capture's own, else the one in its document id (site-lang-id)."""
+    language = getattr(item, "language", None)
+    if language:
+        return str(language)
+    parts = doc_id.rsplit("-", 2)
+    return parts[1] if len(parts) == 3 else "und"
+
 
 class ArchivePipeline:
-    def __init__(self, archive: Archive, stats: Any, crawler: Any = None) -> None:
-        self.archive, self.stats, self.crawler = archive, stats, crawler
+    def __init__(self, archive: Archive, stats: Any, crawler: Any = None, warc: Any = None) -> None:
+        self.archive, self.stats, self.crawler, self.warc = archive, stats, crawler, warc
         self.write_failed: str | None = None
         self._writer: ThreadPool | None = None
         self._archive: Archive | None = None  # the writer thread's own
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
-        return cls(session_of(crawler).archive, crawler.stats, crawler)
+        session = session_of(crawler)
+        if session.warc is not None:
+            # The WARC record a version points to is on disk before the version.
+            session.archive.before_version = session.warc.sync
+        return cls(session.archive, crawler.stats, crawler, session.warc)
 
     def open_spider(self, spider: Any = None) -> None:
         from twisted.internet import reactor
@@ -59,7 +76,10 @@ class ArchivePipeline:
         if self.write_failed:
             return item
         try:
-            result = await self._in_writer(self._record, item) if self._writer else self.archive.record(item)
+            # A capture read by another extractor than the stored version: that version's
+            # raw response is read again first (crawler.reextract), cause "extractor".
+            result = (await self._in_writer(self._record, item) if self._writer
+                      else self.archive.record(item, reread=reread))
         except (StorageError, OSError) as exc:
             # A write error is not a page error: stop the run loudly rather than lose data.
             what = getattr(item, "url", None) or getattr(item, "doc_id", None) or type(item).__name__
@@ -71,6 +91,8 @@ class ArchivePipeline:
             return item
         outcome = "not-modified" if isinstance(item, Sighting) else result.outcome
         self.stats.inc_value(f"kisi/{outcome}")
+        if not isinstance(item, AttachmentBlob):  # documents have a language; an attachment's body has not
+            self.stats.inc_value(f"{LANGUAGE_STATS}{language_of(item, result.doc_id)}/{outcome}")
         log = logger.warning if outcome == "removed" else logger.info
         log("%s %s v%d %s", outcome, result.doc_id, result.version, ",".join(result.changed_fields))
         return item
@@ -85,8 +107,9 @@ class ArchivePipeline:
     def _record(self, item: Any) -> CaptureResult:
         if self._archive is None:
             self._archive = Archive.open(self.archive.root)
+            self._archive.before_version = self.archive.before_version  # the WARC's sync (thread-safe)
             self._archive.batch_index()  # committed every 200 records or 2 s, and at close
-        return self._archive.record(item)
+        return self._archive.record(item, reread=reread)
 
     def _close_archive(self) -> None:
         if self._archive is not None:

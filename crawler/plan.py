@@ -87,7 +87,11 @@ def sweep_due(last_sweep: str | None, every: timedelta | None, now: datetime, *,
 @dataclass(frozen=True)
 class Evidence:
     """What a removal check saw: the statuses of the post's URL and shortlink, and the
-    listing sources that were enumerated in full without naming the post."""
+    listing sources that were enumerated in full without naming the post.
+
+    WordPress answers a URL whose post is gone with a 404, or, when another post's slug
+    starts with the same words, with a 301 to that post (core's redirect_guess_404_permalink):
+    `url_led_to` then names the other post, and the URL counts as gone for this post."""
 
     url: str
     url_status: int | None
@@ -95,18 +99,23 @@ class Evidence:
     shortlink_status: int | None
     sources_checked: tuple[str, ...]
     checked_at: str
+    url_led_to: str | None = None  # the other post the URL now leads to ("post 2495 at URL")
 
     @property
     def proves_gone(self) -> bool:
-        statuses = [self.url_status] + ([self.shortlink_status] if self.shortlink else [])
-        return bool(self.sources_checked) and all(s in GONE_STATUSES for s in statuses)
+        url_gone = self.url_status in GONE_STATUSES or self.url_led_to is not None
+        shortlink_gone = not self.shortlink or self.shortlink_status in GONE_STATUSES
+        return bool(self.sources_checked) and url_gone and shortlink_gone
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "url": self.url, "url_status": self.url_status, "shortlink": self.shortlink,
             "shortlink_status": self.shortlink_status, "sources_checked": list(self.sources_checked),
             "checked_at": self.checked_at,
         }
+        if self.url_led_to:
+            data["url_led_to"] = self.url_led_to
+        return data
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,21 @@ class PageJob:
     link_header: str | None
 
 
-def extract(job: PageJob) -> Any:
-    """The default task: decode the body and extract the page (crawler.extract)."""
+@dataclass(frozen=True)
+class AttachmentJob:
+    """What reading one fetched attachment's text needs (crawler.pdftext)."""
+
+    body: bytes
+    content_type: str | None
+    url: str
+
+
+def extract(job: PageJob | AttachmentJob) -> Any:
+    """The default task: extract a page (crawler.extract), or read an attachment's text."""
+    if isinstance(job, AttachmentJob):
+        from crawler.pdftext import attachment_text
+
+        return attachment_text(job.body, job.content_type, job.url)
     from crawler.extract import decode_html_ex, extract_page
 
     return extract_page(decode_html_ex(job.body, job.content_type), job.url, job.link_header)

@@ -43,6 +43,8 @@ class RunReport:
     sections: dict[str, SectionReport] = field(default_factory=dict)
     sweep: bool = False
     failure: str | None = None  # why the site could not be crawled at all; None when it could
+    structures: dict[str, dict[str, Any]] = field(default_factory=dict)  # site root -> what first contact found
+    warnings: list[str] = field(default_factory=list)  # a language without a section, a section that named nothing
 
     def source_line(self) -> str:
         return ", ".join(f"{name} {rep.status}" + (f" ({rep.posts} named, {rep.fetches} fetched)" if rep.posts else "")
@@ -55,4 +57,6 @@ class RunReport:
             "sections": {label: rep.state for label, rep in self.sections.items()},
             "sweep": self.sweep,
             "failure": self.failure,
+            "structures": self.structures,
+            "warnings": self.warnings,
         }

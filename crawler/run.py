@@ -1,6 +1,10 @@
 """Run one crawl in this process and write its summary: the child side of a crawl run.
 
-    python -m crawler.run --config CONFIG.json --summary SUMMARY.json [--run-id ID] [--log FILE] [--progress]
+    python -m crawler.run --config CONFIG.json --summary SUMMARY.json [--run-id ID] [--log FILE] [--progress] [--quiet]
+
+The full log goes to FILE; stderr gets the crawl's own warnings and errors (errors only
+with --quiet), one line each, as text or JSON lines (the configuration's `log_format`),
+and with --progress a progress bar (crawler/progress.py).
 
 Twisted's reactor cannot be restarted, so the `kisi-archive` command and the daemon start
 this module as a child process for every crawl (see scheduler/runs.py).
@@ -21,9 +25,14 @@ from twisted.internet import task
 
 from crawler import exit_codes
 from crawler.config import Config
+from crawler.pipelines import LANGUAGE_STATS
+from crawler.logformat import formatter
+from crawler.progress import ProgressBar, snapshot
 from crawler.report import RunReport
 from crawler.scrapy_settings import build
 from crawler.spiders.events import EventsSpider
+
+logger = logging.getLogger(__name__)
 
 
 # What the archive did with the records (the pipeline's counts in Scrapy's stats).
@@ -32,7 +41,7 @@ STORED = {"not_modified": "kisi/not-modified", "new_documents": "kisi/new-docume
           "unchanged": "kisi/unchanged"}
 # What the frontier decided and saw.
 DECIDED = ("discovered", "fetched", "errors", "rechecks", "removal_checks", "pending_removals",
-           "skipped_other_category", "skipped_not_post")
+           "skipped_other_category", "skipped_not_post", "attachments", "attachment_errors")
 
 
 def summarize(report: RunReport, stats: dict[str, Any]) -> dict[str, Any]:
@@ -46,12 +55,27 @@ def summarize(report: RunReport, stats: dict[str, Any]) -> dict[str, Any]:
     data = report.to_json()
     return {
         "counts": counts,
+        "languages": by_language(stats),
         "sources": data["sources"],
         "sections": data["sections"],
         "sweep": report.sweep,
+        "structures": data["structures"],
+        "warnings": data["warnings"],
         "finish_reason": stats.get("finish_reason"),
         "archive_error": stats.get("kisi/archive_error"),
     }
+
+
+def by_language(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The archive's outcomes of this run per language: {"ru": {"new_documents": 12, …}, …}."""
+    names = {stat.removeprefix("kisi/"): key for key, stat in STORED.items()}
+    found: dict[str, dict[str, int]] = {}
+    for key, value in stats.items():
+        if key.startswith(LANGUAGE_STATS):
+            language, outcome = key[len(LANGUAGE_STATS):].split("/", 1)
+            counts = found.setdefault(language, {name: 0 for name in STORED})
+            counts[names.get(outcome, outcome)] = int(value)
+    return dict(sorted(found.items()))
 
 
 def ending(report: RunReport, stats: dict[str, Any]) -> tuple[str, str | None, int]:
@@ -65,26 +89,36 @@ def ending(report: RunReport, stats: dict[str, Any]) -> tuple[str, str | None, i
     return "completed", None, exit_codes.OK
 
 
-class OneLine(logging.Formatter):
-    """A formatter that never prints tracebacks."""
+class Console(logging.StreamHandler):  # type: ignore[type-arg]
+    """The crawl's own warnings and errors on stderr, one line each; above the bar while it shows."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname}: {record.getMessage()}"
+    def __init__(self, log_format: str, level: int) -> None:
+        super().__init__(sys.stderr)
+        self.setLevel(level)
+        self.setFormatter(formatter(log_format))
+        # Only our own messages: Scrapy's (and its tracebacks) stay in the log file.
+        self.addFilter(lambda record: record.name.split(".")[0] in ("crawler", "storage"))
+        self.bar: ProgressBar | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.bar is None:
+            super().emit(record)
+            return
+        try:
+            self.bar.write(self.format(record))
+        except Exception:
+            self.handleError(record)
 
 
 class Progress:
-    """A one-line progress display on a terminal, refreshed every second."""
+    """Refreshes the progress bar from the frontier and Scrapy's stats (every second)."""
 
-    def __init__(self, spider: EventsSpider, stats: Any) -> None:
-        self.spider, self.stats = spider, stats
+    def __init__(self, spider: EventsSpider, stats: Any, bar: ProgressBar) -> None:
+        self.spider, self.stats, self.bar = spider, stats, bar
 
     def tick(self) -> None:
-        c = self.spider.frontier.report.counts
-        line = (f"\rdiscovered {c['discovered']}  fetched {c['fetched']}  "
-                f"new {int(self.stats.get_value('kisi/new-document', 0))}  "
-                f"changed {int(self.stats.get_value('kisi/new-version', 0))}  errors {c['errors']}   ")
-        sys.stderr.write(line)
-        sys.stderr.flush()
+        frontier = self.spider.frontier
+        self.bar.show(snapshot(frontier.phase, frontier.report.counts, self.stats.get_stats()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-id")
     parser.add_argument("--log", type=Path)
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
     config = Config.from_json(json.loads(args.config.read_text("utf-8")))
@@ -103,36 +138,58 @@ def main(argv: list[str] | None = None) -> int:
         settings["LOG_FILE"] = str(args.log)
         settings["LOG_FILE_APPEND"] = True
     process = CrawlerProcess(settings)
+    console = None
     if args.log:
         # The full log goes to the file; the terminal gets warnings and errors only.
-        # Only our own one-line messages: Scrapy's tracebacks stay in the log file.
-        console = logging.StreamHandler(sys.stderr)
-        console.setLevel(logging.WARNING)
-        console.setFormatter(OneLine())
-        console.addFilter(lambda record: record.name.split(".")[0] in ("crawler", "storage"))
+        console = Console(config.log_format, logging.ERROR if args.quiet else logging.WARNING)
         logging.getLogger().addHandler(console)
     crawler = process.create_crawler(EventsSpider)
-    process.crawl(crawler)
+    # A crawl that cannot start (the spider raised while being built) is one line, with the
+    # traceback in the log file, not Twisted's "Unhandled error in Deferred" on stderr.
+    process.crawl(crawler).addErrback(
+        lambda failure: logger.error("the crawl could not start: %s", failure.getErrorMessage(),
+                                     exc_info=(failure.type, failure.value, failure.getTracebackObject())))
     looping: list[task.LoopingCall] = []
+    bars: list[ProgressBar] = []
 
     def start_progress(spider: EventsSpider) -> None:
-        call = task.LoopingCall(Progress(spider, crawler.stats).tick)
+        bar = ProgressBar()
+        bars.append(bar)
+        if console is not None:
+            console.bar = bar
+        progress = Progress(spider, crawler.stats, bar)
+        call = task.LoopingCall(progress.tick)
         call.start(1.0, now=False)
         looping.append(call)
+
+    def stop_progress(spider: EventsSpider) -> None:
+        for call in looping:
+            if call.running:
+                call.stop()
+                Progress(spider, crawler.stats, bars[0]).tick()  # the final figures
+        if console is not None:
+            console.bar = None
+        for bar in bars:
+            bar.close()
 
     if args.progress:
         from scrapy import signals
 
         crawler.signals.connect(start_progress, signal=signals.spider_opened)
+        crawler.signals.connect(stop_progress, signal=signals.spider_closed)
     started = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     process.start()  # Scrapy handles SIGTERM/SIGINT: first one stops gracefully, second at once
     for call in looping:
         if call.running:
             call.stop()
-    if args.progress:
-        sys.stderr.write("\n")
 
     spider = crawler.spider
+    if spider is None:  # the spider could not even be created: the log file says why
+        summary = {"outcome": "failed", "reason": "the crawl could not start (see its log)", "run_id": args.run_id,
+                   "started_at": started, "finished_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+        args.summary.parent.mkdir(parents=True, exist_ok=True)
+        args.summary.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
+        return exit_codes.ERROR
     # A second signal stops the reactor at once: the spider was never closed (no report,
     # no memory saved), and the run counts as interrupted.
     closed = hasattr(spider, "report")

@@ -13,7 +13,12 @@ STATIC: dict[str, Any] = {
     "NEWSPIDER_MODULE": "crawler.spiders",
     "ROBOTSTXT_OBEY": True,
     "COOKIES_ENABLED": False,
+    # No control endpoints: Scrapy's telnet console and its remote-control HTTP server (on by
+    # default in Scrapy 2.19: it runs any Python code sent with a token it writes under
+    # ~/.local/state/scrapy/job_files/, a file a killed crawl leaves behind) are a way into a
+    # process that writes the archive. A crawl listens on no port and writes nothing outside it.
     "TELNETCONSOLE_ENABLED": False,
+    "REMOTE_CONTROL_ENABLED": False,
     "AUTOTHROTTLE_ENABLED": True,
     "AUTOTHROTTLE_MAX_DELAY": 60.0,
     "HTTPCACHE_ENABLED": False,  # the archive must know what the server actually said
@@ -28,6 +33,9 @@ STATIC: dict[str, Any] = {
         # Outside the retry and redirect middlewares: it sees the request as it leaves and the
         # final answer as it comes back.
         "crawler.middlewares.ConditionalRequestsMiddleware": 580,
+        # Nearer the downloader than redirects (600) and decompression (590), farther than
+        # the downloader's stats (850): each hop as sent and answered, bodies as sent.
+        "crawler.warc.WarcMiddleware": 800,
     },
     "RETRY_ENABLED": True,
     "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],

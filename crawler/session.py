@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from storage import Archive
+from storage import Archive, __version__
 from storage.query import aliases, text_lengths
+from storage.warcfiles import WarcLog
 
 from . import plan
 from .conditional import Validators
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 MEMORY_STATE = "crawl"  # ARCHIVE/state/crawl.json
 VALIDATORS_STATE = "validators"  # ARCHIVE/state/validators.json
+ATTACHMENTS_STATE = "attachments"  # ARCHIVE/state/attachments.json: URL -> its last full answer
 # Scrapy settings that carry the run's configuration (the Config object itself) and id.
 CONFIG_SETTING = "KISI_CONFIG_OBJECT"
 RUN_ID_SETTING = "KISI_RUN_ID"
@@ -37,14 +39,17 @@ class CrawlSession:
         self.config, self.run_id = config, run_id
         self.now = plan.parse_time(config.now) or datetime.now(timezone.utc)
         self.archive = Archive.open(config.archive_dir, create=True)
+        for line in self.archive.upgrade():
+            logger.warning("archive upgraded: %s", line)
         saved = self.archive.load_state(MEMORY_STATE)
         self.memory = CrawlMemory.from_json(saved)
         self.validators = Validators(self.archive.load_state(VALIDATORS_STATE) or validators_of_v1(saved))
         self.known = load_known(self.archive)
-        self.frontier = Frontier(config.sections, self.memory, self.known, Options.from_config(config, run_id),
-                                 self.now)
+        self.frontier = Frontier(self.memory, self.known, Options.from_config(config, run_id), self.now,
+                                 attachment_memory=self.archive.load_state(ATTACHMENTS_STATE))
         logger.info("archive holds %d documents; this run %s", len(self.known),
                     "sweeps every source (removal check)" if self.frontier.sweep else "is incremental")
+        self.warc = open_warc(self.archive, config, run_id, self.now) if config.warc else None
 
     def save(self, memory: CrawlMemory) -> None:
         """Keep what this run learnt for the next one (a failure to is logged, not fatal:
@@ -52,11 +57,57 @@ class CrawlSession:
         try:
             self.archive.save_state(MEMORY_STATE, memory.to_json())
             self.archive.save_state(VALIDATORS_STATE, self.validators.to_json())
+            self.archive.save_state(ATTACHMENTS_STATE, self.frontier.attachments.memory)
         except OSError as exc:
             logger.error("could not save the crawl state: %s", exc)
 
     def close(self) -> None:
+        if self.warc is not None:
+            self.warc.close()
+            logger.info("WARC %s: %d records (%d revisits)", self.warc.name, self.warc.records, self.warc.revisits)
         self.archive.close()
+
+
+def warc_info(config: Config, run_id: str | None) -> dict[str, str]:
+    """The warcinfo record of a run: software, versions, configuration (WARC 1.1 fields)."""
+    import json
+    import platform
+
+    import scrapy
+    import trafilatura
+
+    settings = {k: v for k, v in config.to_json().items() if k not in ("webhook",)}  # may carry a secret
+    return {
+        "software": f"kisi-archive/{__version__} (Scrapy {scrapy.__version__}; trafilatura {trafilatura.__version__}; "
+                    f"warcio {_dist_version('warcio')}; "
+                    f"Python {platform.python_version()})",
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "isPartOf": run_id or "",
+        "operator": config.contact,
+        "http-header-user-agent": config.user_agent,
+        "robots": "obey",
+        "description": "kisi-archive crawl of " + ", ".join(s.label for s in config.sections),
+        "configuration": json.dumps(settings, ensure_ascii=False, sort_keys=True, default=str),
+    }
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def open_warc(archive: Archive, config: Config, run_id: str | None, now: datetime) -> WarcLog:
+    """The run's WARC file: warc/<run id>.warc.gz (a bare `scrapy crawl` has no run id: its
+    start time and process id)."""
+    import os
+
+    name = f"{run_id or now.strftime('%Y%m%dT%H%M%SZ') + '-' + str(os.getpid())}.warc.gz"
+    return WarcLog(archive.root, name, warc_info(config, run_id))
 
 
 def load_known(archive: Archive) -> KnownDocuments:

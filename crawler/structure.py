@@ -160,17 +160,20 @@ class RestLanguage:
     is_default: bool = False
 
 
-def parse_pll_languages(body: bytes) -> list[RestLanguage]:
-    """Polylang's `/wp-json/pll/v1/languages`; [] when the answer is not that."""
+def _objects(body: bytes) -> list[dict[str, Any]]:
+    """The objects of a JSON array answer; [] when the answer is anything else."""
     try:
         data = json.loads(body)
     except (TypeError, ValueError):
         return []
-    if not isinstance(data, list):
-        return []
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+
+def parse_pll_languages(body: bytes) -> list[RestLanguage]:
+    """Polylang's `/wp-json/pll/v1/languages`; [] when the answer is not that."""
     languages = []
-    for item in data:
-        if not isinstance(item, dict) or not isinstance(item.get("home_url"), str):
+    for item in _objects(body):
+        if not isinstance(item.get("home_url"), str):
             continue
         code = normalize_language(item.get("locale")) or normalize_language(item.get("slug"))
         if code and item.get("active", True):
@@ -191,16 +194,8 @@ class RestCategory:
 
 def parse_rest_categories(body: bytes) -> list[RestCategory]:
     """The categories of a `/wp-json/wp/v2/categories` answer; [] when it is not one."""
-    try:
-        data = json.loads(body)
-    except (TypeError, ValueError):
-        return []
-    if not isinstance(data, list):
-        return []
     found = []
-    for item in data:
-        if not isinstance(item, dict):
-            continue
+    for item in _objects(body):
         category_id, link = item.get("id"), item.get("link")
         if isinstance(category_id, bool) or not isinstance(category_id, int) or not isinstance(link, str):
             continue
@@ -264,6 +259,13 @@ def feed_of(url: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/feed/"))
 
 
+def is_post_sitemap(url: str) -> bool:
+    """A sub-sitemap of posts: core's wp-sitemap-posts-post-N.xml (per language with Polylang),
+    Yoast's and Rank Math's post-sitemapN.xml; not pages, terms, tags or users."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
+    return "post" in name and not any(word in name for word in ("page", "taxonom", "user", "tag", "categor"))
+
+
 def site_root(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}/"
@@ -279,3 +281,58 @@ def same_page(a: str, b: str) -> bool:
 
 def first_of(values: Iterable[str | None]) -> str | None:
     return next((v for v in values if v), None)
+
+
+# -- what discovery found -------------------------------------------------------------------------
+@dataclass
+class FoundLanguage:
+    code: str
+    root: str  # the language's home: https://kisi.kz/kz/, https://h/?lang=kk, https://kk.h/
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FoundSection:
+    language: str
+    listing: str  # the category's first listing page
+    category: str  # its slug, as in the URL
+    evidence: list[str] = field(default_factory=list)  # how it was found, strongest first
+    category_id: int | None = None  # REST id, when the REST API said
+    name: str | None = None
+    posts: int | None = None  # REST count, when the REST API said
+
+
+@dataclass
+class SiteStructure:
+    """A site's languages and the archived category in each of them, with the evidence."""
+
+    root: str
+    seed: str  # the listing discovery started from
+    plugin: str | None = None  # "polylang", "wpml" or None (one language, or unknown)
+    languages: list[FoundLanguage] = field(default_factory=list)
+    sections: list[FoundSection] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)  # language -> why it has no section
+    failure: str | None = None  # why nothing can be archived (the seed category does not exist)
+    checked_at: str | None = None
+
+    def section(self, language: str) -> FoundSection | None:
+        return next((s for s in self.sections if s.language == language), None)
+
+    def to_json(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> SiteStructure | None:
+        if not isinstance(data, dict) or not data.get("root"):
+            return None
+        try:
+            return cls(
+                root=str(data["root"]), seed=str(data.get("seed") or ""), plugin=data.get("plugin"),
+                languages=[FoundLanguage(**lang) for lang in data.get("languages") or []],
+                sections=[FoundSection(**found) for found in data.get("sections") or []],
+                missing={str(k): str(v) for k, v in (data.get("missing") or {}).items()},
+                failure=data.get("failure"), checked_at=data.get("checked_at"))
+        except TypeError:
+            return None

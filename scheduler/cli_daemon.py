@@ -9,25 +9,16 @@ from typing import Any
 import click
 
 from crawler import exit_codes
-from crawler.config import Config
+from crawler.config import Config, duration
+from crawler.durations import format_interval
 
-from .cli_common import archive_options, clip, emit_json, json_option, open_archive, resolve_config
+from .cli_common import (CommandFailed, Duration, Setting, archive_options, clip, count, emit_json, json_option,
+                         open_archive, resolve_config, say, use_log_format)
+from .cli_crawl import site_options
 from .cli_serve import serve_options
 from .ledger import Ledger, RunRecord, read_daemon_state
 from .lock import CRAWL_LOCK, DAEMON_LOCK, LockBusy, LockWaitCancelled, is_held, pid_alive, read_holder
 from .runs import RunResult
-
-
-def _duration(value: str | None, flag: str) -> float | None:
-    """A duration flag ('90m', '4h', '2d' or seconds) in seconds; None when not given."""
-    if value is None:
-        return None
-    from .daemon import parse_interval
-
-    try:
-        return parse_interval(value).total_seconds()
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=flag) from None
 
 
 def _ago(span: timedelta | None) -> str:
@@ -44,7 +35,8 @@ def _ago(span: timedelta | None) -> str:
     return f"{seconds // 60}m" if seconds >= 60 else f"{seconds}s"
 
 
-def locked_crawl(config: Config, *, wait: bool, wait_timeout: str | None, progress: bool) -> RunResult:
+def locked_crawl(config: Config, *, wait: bool, wait_timeout: float | None, progress: bool,
+                 quiet: bool = False) -> RunResult:
     """The one-off crawl under the crawl lock: exit 4 when busy, wait with --wait; signals forwarded once.
 
     The first SIGINT/SIGTERM lets the crawl finish its in-flight requests and close (exit
@@ -52,7 +44,7 @@ def locked_crawl(config: Config, *, wait: bool, wait_timeout: str | None, progre
     """
     from .runs import Stopper, run_crawl
 
-    timeout = _duration(wait_timeout, "--wait-timeout")
+    timeout = wait_timeout
     if timeout is not None and not wait:
         raise click.UsageError("--wait-timeout needs --wait")
     stopper = Stopper()
@@ -60,46 +52,46 @@ def locked_crawl(config: Config, *, wait: bool, wait_timeout: str | None, progre
 
     def waiting(busy: LockBusy) -> None:
         who = busy.holder.describe() if busy.holder else "another process"
-        click.echo(f"Waiting for the archive: {who} is crawling it", err=True)
+        if not quiet:
+            say("info", f"Waiting for the archive: {who} is crawling it", event="waiting")
 
     try:
-        return run_crawl(config, trigger="manual", progress=progress, wait=wait, wait_timeout=timeout,
+        return run_crawl(config, trigger="manual", progress=progress, quiet=quiet, wait=wait, wait_timeout=timeout,
                          on_wait=waiting, stopper=stopper)
     except LockWaitCancelled:
-        click.echo("Stopped while waiting for the other crawl; nothing was crawled.", err=True)
-        sys.exit(exit_codes.INTERRUPTED)
+        raise CommandFailed("stopped while waiting for the other crawl; nothing was crawled",
+                            exit_codes.INTERRUPTED, run_id=None) from None
     except LockBusy as busy:
         who = busy.holder.describe() if busy.holder else "another process"
-        waited = f"gave up after waiting {wait_timeout}: " if wait else ""
+        waited = f"gave up after waiting {format_interval(timedelta(seconds=wait_timeout))}: " \
+            if wait and wait_timeout is not None else ""
         hint = "" if wait else "; try again later or pass --wait"
-        click.echo(f"error: {waited}another crawl is writing {config.archive_dir.resolve()}: {who}{hint}", err=True)
-        sys.exit(exit_codes.BUSY)
+        raise CommandFailed(f"{waited}another crawl is writing {config.archive_dir.resolve()}: {who}{hint}",
+                            exit_codes.BUSY, run_id=None,
+                            holder=busy.holder.to_json() if busy.holder else None) from None
     finally:
         restore()
 
 
 @click.command()
 @archive_options
-@click.option("--every", help="Crawl every INTERVAL: 30m, 6h, 1d, 1h30m [env KISI_EVERY].")
-@click.option("--cron", help="Crawl on a crontab schedule, e.g. '0 */6 * * *' [env KISI_CRON].")
-@click.option("--timezone", help="Time zone of --cron (default UTC) [env KISI_TIMEZONE].")
-@click.option("--jitter", "jitter_seconds", type=click.IntRange(min=0),
+@click.option("--every", type=Setting(duration(), "INTERVAL"), help="Crawl every INTERVAL: 30m, 6h, 1d, 1h30m [env KISI_EVERY].")
+@click.option("--cron", type=Setting("cron", "EXPR"), help="Crawl on a crontab schedule, e.g. '0 */6 * * *' [env KISI_CRON].")
+@click.option("--timezone", type=Setting("timezone", "ZONE"), help="Time zone of --cron (default UTC) [env KISI_TIMEZONE].")
+@click.option("--jitter", "jitter_seconds", type=Setting("jitter_seconds", "SECONDS"),
               help="Start each run up to SECONDS late, at random (default 60) [env KISI_JITTER].")
 @click.option("--run-now/--no-run-now", "run_now", default=None, help="Also crawl once at start [env KISI_RUN_NOW].")
-@click.option("--time-limit", help="Stop a crawl that runs longer than this: 4h, 90m (default 4h) "
+@click.option("--time-limit", type=Duration(), help="Stop a crawl that runs longer than this: 4h, 90m (default 4h) "
               "[env KISI_CRAWL_TIME_LIMIT, in seconds].")
-@click.option("--site", help="Base URL of a WordPress site (e.g. https://example.org/en/) [env KISI_SITE].")
-@click.option("--category", help="Category slug to archive on --site (default: events) [env KISI_CATEGORY].")
-@click.option("--contact", help="Contact URL or e-mail for the User-Agent [env KISI_CONTACT].")
-@click.option("--delay", "download_delay", type=float, help="Seconds between requests (default 1.0).")
+@site_options
 @click.option("--log-format", type=click.Choice(["text", "json"]), help="Log lines as text or JSON (default text) "
               "[env KISI_LOG_FORMAT].")
-@click.option("--webhook", metavar="URL", help="POST a JSON summary to URL after each run that changed something "
+@click.option("--webhook", type=Setting("webhook", "URL"), help="POST a JSON summary to URL after each run that changed something "
               "[env KISI_WEBHOOK].")
 @click.option("--serve", is_flag=True, help="Also serve the read-only web viewer (see `serve`), in this process.")
 @serve_options
 def daemon(archive_dir: Path | None, config_file: Path | None, every: str | None, cron: str | None,
-           timezone: str | None, jitter_seconds: int | None, run_now: bool | None, time_limit: str | None,
+           timezone: str | None, jitter_seconds: int | None, run_now: bool | None, time_limit: float | None,
            site: str | None, category: str | None, contact: str | None, download_delay: float | None,
            log_format: str | None, webhook: str | None, serve: bool, host: str | None, port: int | None,
            public_url: str | None) -> None:
@@ -122,7 +114,7 @@ def daemon(archive_dir: Path | None, config_file: Path | None, every: str | None
     """
     from .daemon import Daemon, ScheduleError, schedule_from_config, setup_logging
 
-    limit = _duration(time_limit, "--time-limit")
+    limit = time_limit
     config = resolve_config(config_file, archive_dir=archive_dir, site=site, category=category, contact=contact,
                             download_delay=download_delay, every=every, cron=cron, timezone=timezone,
                             jitter_seconds=jitter_seconds, run_now=run_now, crawl_time_limit=limit,
@@ -133,6 +125,7 @@ def daemon(archive_dir: Path | None, config_file: Path | None, every: str | None
     except ScheduleError as exc:
         raise click.UsageError(str(exc)) from None
     setup_logging(config.log_format)
+    use_log_format(config.log_format)
     viewer = None
     if serve:
         from storage import Archive
@@ -146,15 +139,14 @@ def daemon(archive_dir: Path | None, config_file: Path | None, every: str | None
         code = Daemon(config, schedule, viewer=viewer).run()
     except LockBusy as busy:
         who = busy.holder.describe() if busy.holder else "another process"
-        click.echo(f"error: another daemon is already running on {config.archive_dir.resolve()}: {who} "
-                   f"({busy.path}); stop it first, or use another --archive", err=True)
-        sys.exit(exit_codes.BUSY)
+        raise CommandFailed(f"another daemon is already running on {config.archive_dir.resolve()}: {who} "
+                            f"({busy.path}); stop it first, or use another --archive", exit_codes.BUSY) from None
     sys.exit(code)
 
 
 @click.command()
 @archive_options
-@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
+@click.option("--limit", type=count(0), default=20, show_default=True,
               help="Show at most N runs, newest first (0: all).")
 @json_option
 def runs(archive_dir: Path | None, config_file: Path | None, limit: int, as_json: bool) -> None:
@@ -168,8 +160,11 @@ def runs(archive_dir: Path | None, config_file: Path | None, limit: int, as_json
       kisi-archive runs
       kisi-archive runs --limit 5 --json | jq '.[] | {started_at, outcome, counts}'
     """
+    from .runs import recover_abandoned
+
     config = resolve_config(config_file, archive_dir=archive_dir)
     open_archive(config).close()
+    recover_abandoned(config.archive_dir, by="`kisi-archive runs`")
     records = Ledger(config.archive_dir).list(limit=limit or None)
     if as_json:
         emit_json([r.to_json() for r in records])
@@ -178,17 +173,25 @@ def runs(archive_dir: Path | None, config_file: Path | None, limit: int, as_json
         click.echo("No runs recorded yet: run `kisi-archive crawl` or `kisi-archive daemon`.", err=True)
         return
     click.echo(f"{'STARTED':<20} {'TRIGGER':<9} {'OUTCOME':<11} {'TIME':>6} {'FETCHED':>7} {'NEW':>5} {'CHANGED':>7} "
-               f"{'REMOVED':>7} {'ERRORS':>6}  {'RUN':<22} REASON")
+               f"{'REMOVED':>7} {'ERRORS':>6}  {'RUN':<22} {'NEW+CHANGED BY LANGUAGE':<24} REASON")
     for r in records:
         c = r.counts or {}
         click.echo(f"{_short_time(r.started_at):<20} {r.trigger:<9} {r.outcome:<11} {_run_time(r):>6} "
                    f"{c.get('fetched', 0):>7} {c.get('new_documents', 0):>5} {c.get('new_versions', 0):>7} "
-                   f"{c.get('removed', 0):>7} {c.get('errors', 0):>6}  {r.run_id:<22} {clip(r.reason or '', 60)}")
+                   f"{c.get('removed', 0):>7} {c.get('errors', 0):>6}  {r.run_id:<22} {_by_language(r):<24} "
+                   f"{clip(r.reason or '', 60)}")
+
+
+def _by_language(record: RunRecord) -> str:
+    """"en 13 ru 12 kk 8": new documents and new versions of a run, per language."""
+    languages = (record.sources or {}).get("languages") or {}
+    parts = [f"{code} {by.get('new_documents', 0) + by.get('new_versions', 0)}" for code, by in sorted(languages.items())]
+    return " ".join(parts) or "-"
 
 
 @click.command()
 @archive_options
-@click.option("--max-age", help="Exit 5 when the last successful run is older than this: 12h, 2d "
+@click.option("--max-age", type=Setting("stale_after", "DURATION"), help="Exit 5 when the last successful run is older than this: 12h, 2d "
               "(default 2d) [env KISI_STALE_AFTER].")
 @json_option
 def status(archive_dir: Path | None, config_file: Path | None, max_age: str | None, as_json: bool) -> None:
@@ -204,7 +207,7 @@ def status(archive_dir: Path | None, config_file: Path | None, max_age: str | No
       kisi-archive status --max-age 1d >/dev/null || echo "kisi-archive is stale" | mail -s alert root
     """
     from .daemon import freshness, parse_interval, parse_time
-    from .runs import utc_now
+    from .runs import recover_abandoned, utc_now
 
     config = resolve_config(config_file, archive_dir=archive_dir, stale_after=max_age)
     try:
@@ -213,6 +216,7 @@ def status(archive_dir: Path | None, config_file: Path | None, max_age: str | No
         raise click.BadParameter(str(exc), param_hint="--max-age") from None
     open_archive(config).close()
     root = config.archive_dir.resolve()
+    recover_abandoned(root, by="`kisi-archive status`")
     now = utc_now()
     ledger = Ledger(root)
     last, success = ledger.latest(), ledger.last_success()

@@ -21,7 +21,7 @@ from storage.query import (DEFAULT_SORT, SEARCH_SORTS, SORT_CHOICES, BadQuery, F
                            MARK_END, MARK_START, render_marks)
 
 from . import __version__
-from .cli_common import archive_options, clip, emit_json, json_option, open_archive, resolve_config
+from .cli_common import Date, archive_options, clip, count, emit_json, json_option, open_archive, resolve_config
 
 
 # -- shared options ----------------------------------------------------------------------
@@ -31,12 +31,15 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--lang", "languages", multiple=True, metavar="CODE",
                      help="Only this language (en, ru, kk; und = unknown). Repeat for several."),
-        click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)."),
-        click.option("--until", metavar="DATE", help="Published on or before DATE (the whole year/month/day)."),
+        click.option("--since", type=Date(), help="Published on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)."),
+        click.option("--until", type=Date(), help="Published on or before DATE (the whole year/month/day)."),
         click.option("--category", "categories", multiple=True, metavar="NAME",
                      help="In this category (its name, any case). Repeat to match any of several."),
         click.option("--changed", is_flag=True, help="Only documents with more than one version."),
         click.option("--removed", is_flag=True, help="Only documents whose post was removed (latest is a tombstone)."),
+        click.option("--cause", type=click.Choice(["site", "extractor"]), default=None,
+                     help="Only documents with a version of this cause: `--changed --cause site` leaves out "
+                          "posts that changed only because the archive read them again."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -44,10 +47,10 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def make_filters(languages: tuple[str, ...], since: str | None, until: str | None, categories: tuple[str, ...],
-                 changed: bool, removed: bool) -> Filters:
+                 changed: bool, removed: bool, cause: str | None = None) -> Filters:
     try:
         return Filters(languages=tuple(lang.strip().lower() for lang in languages), since=since, until=until,
-                       categories=categories, changed=changed, removed=removed)
+                       categories=categories, changed=changed, removed=removed, cause=cause)
     except BadQuery as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -71,14 +74,14 @@ def _config(config_file: Path | None, archive_dir: Path | None) -> Any:
 @filter_options
 @click.option("--sort", type=click.Choice(SORT_CHOICES), default=DEFAULT_SORT, show_default=True,
               help="Order; a leading '-' reverses it. Documents without the value come last.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many documents (one page).")
-@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many documents first.")
-@click.option("--page", type=click.IntRange(min=1), help="Page number, counting from 1 (pages of --limit, default 50).")
+@click.option("--limit", type=count(1), help="At most this many documents (one page).")
+@click.option("--offset", type=count(0), default=0, help="Skip this many documents first.")
+@click.option("--page", type=count(1), help="Page number, counting from 1 (pages of --limit, default 50).")
 @click.option("--groups", is_flag=True,
               help="Group translations (posts linked by hreflang); --json adds each document's `translations`.")
 @json_option
 def list_(archive_dir: Path | None, config_file: Path | None, languages: tuple[str, ...], since: str | None,
-          until: str | None, categories: tuple[str, ...], changed: bool, removed: bool, sort: str,
+          until: str | None, categories: tuple[str, ...], changed: bool, removed: bool, cause: str | None, sort: str,
           limit: int | None, offset: int, page: int | None, groups: bool, as_json: bool) -> None:
     """List archived documents, newest publication first, with filters and paging.
 
@@ -93,7 +96,7 @@ def list_(archive_dir: Path | None, config_file: Path | None, languages: tuple[s
     """
     from storage.query import count_documents, list_documents
 
-    filters = make_filters(languages, since, until, categories, changed, removed)
+    filters = make_filters(languages, since, until, categories, changed, removed, cause)
     if page is not None:
         limit = limit or 50
         offset = offset + (page - 1) * limit
@@ -180,7 +183,14 @@ def show(archive_dir: Path | None, config_file: Path | None, doc: str, version: 
     elif snap.alternates:
         click.echo(f"Languages:  {', '.join(f'{k} {v}' for k, v in snap.alternates.items())}")
     click.echo(f"Captured:   {snap.fetched_at} (HTTP {snap.http_status}) · sha256 {snap.content_sha256[:16]}")
-    click.echo(f"Extractor:  {snap.extractor.get('name')} {snap.extractor.get('version')}")
+    click.echo(f"Extractor:  {snap.extractor.get('name')} {snap.extractor.get('version')}"
+               + (f"   Cause: {snap.cause}" + (f" (was {snap.extractor_before.get('version')})"
+                                               if snap.extractor_before else "") if snap.schema_version > 1 else ""))
+    if snap.warc:
+        click.echo(f"WARC:       {snap.warc.file} @ {snap.warc.offset} ({snap.warc.record_type} {snap.warc.record_id})")
+    for item in snap.attachments:
+        state = f"sha256 {item.sha256[:16]} · {item.bytes} bytes · {item.content_type}" if item.sha256 else item.error
+        click.echo(f"Attachment: {item.label or '-'} <{item.url}> ({state})")
     click.echo("")
     for paragraph in snap.text.split("\n"):
         click.echo(textwrap.fill(paragraph, 100) if paragraph.strip() else "")
@@ -191,7 +201,10 @@ def show(archive_dir: Path | None, config_file: Path | None, doc: str, version: 
 @click.argument("doc")
 @json_option
 def history(archive_dir: Path | None, config_file: Path | None, doc: str, as_json: bool) -> None:
-    """List a document's versions: capture time, content hash and the fields that changed.
+    """List a document's versions: capture time, content hash, cause and the fields that changed.
+
+    The cause is `site` when a crawl saw the site publish something else, `extractor` when
+    the archive read a stored response again and read it differently (`reextract`).
 
     \b
     Examples:
@@ -208,7 +221,7 @@ def history(archive_dir: Path | None, config_file: Path | None, doc: str, as_jso
     click.echo(f"{doc_id}: {len(versions)} version(s)")
     if translations:
         click.echo(f"Translations: {', '.join(f'{lang} {other}' for lang, other in translations.items())}")
-    click.echo(f"{'V':>3}  {'CAPTURED':<25} {'SHA256':<12}  CHANGED")
+    click.echo(f"{'V':>3}  {'CAPTURED':<25} {'SHA256':<12}  {'CAUSE':<9}  CHANGED")
     for v in versions:
         if v.kind == "tombstone":
             changed = "(removed from the site)"
@@ -218,7 +231,7 @@ def history(archive_dir: Path | None, config_file: Path | None, doc: str, as_jso
             changed = ", ".join(v.changed_fields) if v.changed_fields else ("(first capture)" if v.version == 1 else "")
         if v.minor:
             changed += "  [minor: whitespace/punctuation only]"
-        click.echo(f"{v.version:>3}  {v.fetched_at:<25} {v.content_sha256[:12]}  {changed.strip()}")
+        click.echo(f"{v.version:>3}  {v.fetched_at:<25} {v.content_sha256[:12]}  {v.cause:<9}  {changed.strip()}")
 
 
 # -- diff --------------------------------------------------------------------------------
@@ -231,7 +244,7 @@ FIELD_LABELS = {"title": "Title", "date_published": "Published", "date_modified"
 @click.argument("doc")
 @click.option("--from", "from_version", type=int, metavar="N", help="Older version (default: the one before --to).")
 @click.option("--to", "to_version", type=int, metavar="M", help="Newer version (default: the latest).")
-@click.option("--context", type=click.IntRange(min=0), default=3, show_default=True,
+@click.option("--context", type=count(0), default=3, show_default=True,
               help="Unchanged paragraphs shown around each change.")
 @color_option
 @json_option
@@ -291,6 +304,12 @@ def _print_diff(result: Any, removal: dict[str, Any] | None, color: bool) -> Non
         echo(f"Version {result.to_version} records that the post was removed from the site{reason}")
     elif result.to_kind == "restored":
         echo(f"Version {result.to_version} records that the post came back on the site.")
+    if result.cause == "extractor":
+        before, after = (" ".join(filter(None, (e or {}).values())) for e in (result.extractor_before,
+                                                                              result.extractor_after))
+        echo(f"Cause: extractor. The site did not change: the same response read by {after} instead of {before}.")
+    else:
+        echo("Cause: site.")
     if result.identical:
         echo(f"Versions {result.from_version} and {result.to_version} have the same content.")
         return
@@ -330,18 +349,20 @@ def _print_diff(result: Any, removal: dict[str, Any] | None, color: bool) -> Non
 @archive_options
 @click.argument("query")
 @filter_options
+@click.option("--in", "where", type=click.Choice(["text", "attachments"]), default="text", show_default=True,
+              help="Search the posts' titles and texts, or the text of their attachments (PDFs).")
 @click.option("--all-versions", is_flag=True, help="Search every version, not only the latest of each document.")
 @click.option("--stem", "stemmed", is_flag=True,
               help="Match inflected forms: each word becomes its stem as a prefix (экспертами → эксперт*).")
 @click.option("--sort", type=click.Choice(SEARCH_SORTS), default="rank", show_default=True,
               help="Best match first (rank), or by publication date.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many results.")
-@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many results first.")
+@click.option("--limit", type=count(1), default=20, show_default=True, help="At most this many results.")
+@click.option("--offset", type=count(0), default=0, help="Skip this many results first.")
 @color_option
 @json_option
 def search(archive_dir: Path | None, config_file: Path | None, query: str, languages: tuple[str, ...],
            since: str | None, until: str | None, categories: tuple[str, ...], changed: bool, removed: bool,
-           all_versions: bool, stemmed: bool, sort: str, limit: int, offset: int, color: bool | None,
+           cause: str | None, where: str, all_versions: bool, stemmed: bool, sort: str, limit: int, offset: int, color: bool | None,
            as_json: bool) -> None:
     """Full-text search of titles and texts (SQLite FTS5), best match first.
 
@@ -356,10 +377,15 @@ def search(archive_dir: Path | None, config_file: Path | None, query: str, langu
       kisi-archive search 'Қазақстан*' --lang kk --json
       kisi-archive search экспертами --stem
       kisi-archive search '"round table" NOT webinar' --all-versions --category Events
+      kisi-archive search 'трансформац*' --in attachments
     """
     from storage.query import search as run_search
 
-    filters = make_filters(languages, since, until, categories, changed, removed)
+    filters = make_filters(languages, since, until, categories, changed, removed, cause)
+    if where == "attachments":
+        _search_attachments(config_file, archive_dir, query, filters, all_versions, stemmed, limit, offset,
+                            use_color(color), as_json)
+        return
     with open_archive(_config(config_file, archive_dir)) as archive:
         result = run_search(archive.conn, query, filters, all_versions=all_versions, stemmed=stemmed, limit=limit,
                             offset=offset, sort=sort)
@@ -394,18 +420,45 @@ def search(archive_dir: Path | None, config_file: Path | None, query: str, langu
     click.echo(f"Results {first}–{last} of {result.total}{more}", err=True)
 
 
+def _search_attachments(config_file: Path | None, archive_dir: Path | None, query: str, filters: Filters,
+                        all_versions: bool, stemmed: bool, limit: int, offset: int, colour: bool, as_json: bool) -> None:
+    from storage.query import search_attachments
+
+    with open_archive(_config(config_file, archive_dir)) as archive:
+        fts, total, hits = search_attachments(archive.conn, query, filters, all_versions=all_versions, stemmed=stemmed,
+                                              limit=limit, offset=offset)
+    if as_json:
+        emit_json({"query": query, "fts_query": fts, "in": "attachments", "total": total, "limit": limit,
+                   "offset": offset, "all_versions": all_versions, "filters": filters.to_json(),
+                   "hits": [hit.to_json() for hit in hits]})
+        return
+    if not hits:
+        click.echo(f"No attachment matches {query!r}" + (f" past --offset {offset}" if total else "") + ".", err=True)
+        return
+    for hit in hits:
+        title = hit.label or hit.url.rsplit("/", 1)[-1]
+        click.echo(f"{hit.doc_id}  v{hit.version}  {hit.language or '-'}  "
+                   + (click.style(title, bold=True) if colour else title), color=colour)
+        snippet = render_marks(" ".join(hit.snippet.split()), "**", "**")
+        click.echo(f"    {snippet}")
+        click.echo(f"    {hit.url}  (in: {hit.title or hit.doc_id})")
+    last = offset + len(hits)
+    click.echo(f"Results {offset + 1}–{last} of {total}" + (f"; next: --offset {last}" if last < total else ""), err=True)
+
+
 # -- export ------------------------------------------------------------------------------
 @click.command()
 @archive_options
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True,
-              help="JSON Lines (one snapshot per line) or CSV (one row per snapshot, fixed columns).")
+@click.option("--format", "fmt", type=click.Choice([*EXPORT_FORMATS, "wacz"]), default="jsonl", show_default=True,
+              help="JSON Lines (one snapshot per line), CSV (one row per snapshot, fixed columns), or WACZ "
+                   "(the WARC files with an index and the chosen pages, for ReplayWeb.page and pywb; needs --out).")
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest of each document.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="Write to FILE (atomically) and FILE.manifest.json beside it, instead of stdout.")
 @json_option
 def export(archive_dir: Path | None, config_file: Path | None, languages: tuple[str, ...], since: str | None,
-           until: str | None, categories: tuple[str, ...], changed: bool, removed: bool, fmt: str,
+           until: str | None, categories: tuple[str, ...], changed: bool, removed: bool, cause: str | None, fmt: str,
            all_versions: bool, out: Path | None, as_json: bool) -> None:
     """Stream snapshots as JSON Lines or CSV, read from the snapshot files, in doc id order.
 
@@ -419,12 +472,17 @@ def export(archive_dir: Path | None, config_file: Path | None, languages: tuple[
       kisi-archive export > latest.jsonl
       kisi-archive export --all-versions --format csv --out all-versions.csv
       kisi-archive export --lang kk --since 2025 | jq -r .title
+      kisi-archive export --format wacz --out kisi.wacz
     """
     from storage.export import export as run_export, export_to_file, manifest_path
 
+    if fmt == "wacz":
+        _export_wacz(config_file, archive_dir, out, make_filters(languages, since, until, categories, changed, removed,
+                                                                 cause), all_versions, as_json)
+        return
     if as_json and out is None:
         raise click.UsageError("--json describes an export written with --out FILE (the export itself goes to stdout)")
-    filters = make_filters(languages, since, until, categories, changed, removed)
+    filters = make_filters(languages, since, until, categories, changed, removed, cause)
 
     def skipped(message: str) -> None:
         click.echo(f"skipped: {message}", err=True)
@@ -454,13 +512,32 @@ def export(archive_dir: Path | None, config_file: Path | None, languages: tuple[
         sys.exit(exit_codes.ERROR)
 
 
+def _export_wacz(config_file: Path | None, archive_dir: Path | None, out: Path | None, filters: Filters,
+                 all_versions: bool, as_json: bool) -> None:
+    from storage.wacz import export_wacz
+
+    if out is None:
+        raise click.UsageError("--format wacz writes a zip file: name it with --out FILE.wacz")
+    with open_archive(_config(config_file, archive_dir)) as archive:
+        result = export_wacz(archive, out, filters, all_versions=all_versions, title=f"kisi-archive {archive.root.name}",
+                             software=f"kisi-archive {__version__}")
+    if as_json:
+        emit_json({"file": str(out), "format": "wacz", "pages": result.pages, "warc_files": result.warc_files,
+                   "records": result.records, "bytes": result.bytes, "sha256": result.sha256,
+                   "resources": result.resources})
+        return
+    click.echo(f"Exported {result.warc_files} WARC file(s), {result.records} indexed records and {result.pages} "
+               f"page(s) to {out} (sha256 {result.sha256[:16]}…)")
+
+
 # -- stats -------------------------------------------------------------------------------
 @click.command()
 @archive_options
 @filter_options
 @json_option
 def stats(archive_dir: Path | None, config_file: Path | None, languages: tuple[str, ...], since: str | None,
-          until: str | None, categories: tuple[str, ...], changed: bool, removed: bool, as_json: bool) -> None:
+          until: str | None, categories: tuple[str, ...], changed: bool, removed: bool, cause: str | None,
+          as_json: bool) -> None:
     """Count documents and versions, by language, category and year of publication.
 
     Also how many documents changed (more than one version) or were removed, and when the
@@ -473,7 +550,7 @@ def stats(archive_dir: Path | None, config_file: Path | None, languages: tuple[s
     """
     from storage.query import stats as run_stats
 
-    filters = make_filters(languages, since, until, categories, changed, removed)
+    filters = make_filters(languages, since, until, categories, changed, removed, cause)
     with open_archive(_config(config_file, archive_dir)) as archive:
         data = run_stats(archive.conn, filters)
     if as_json:

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from crawler import exit_codes
 
-from .cli_common import archive_options, resolve_config
+from .cli_common import CommandFailed, Setting, archive_options, resolve_config
 
 LOOPBACK_WARNING = ("warning: listening on {host}, not loopback: anyone who can reach this machine can read the "
                     "archive (the viewer is read-only; put it behind a proxy with TLS and access control)")
@@ -17,12 +16,12 @@ LOOPBACK_WARNING = ("warning: listening on {host}, not loopback: anyone who can 
 
 def serve_options(func):  # type: ignore[no-untyped-def]
     """--host, --port, --public-url: shared by `serve` and `daemon --serve`."""
-    func = click.option("--public-url", metavar="URL",
+    func = click.option("--public-url", type=Setting("public_url", "URL"),
                         help="Public base URL of the viewer, when behind a proxy: citations and feeds link to it "
                              "[env KISI_PUBLIC_URL].")(func)
-    func = click.option("--port", type=click.IntRange(0, 65535),
+    func = click.option("--port", type=Setting("serve_port", "PORT"),
                         help="TCP port (default 8000; 0 = any free port) [env KISI_SERVE_PORT].")(func)
-    func = click.option("--host", help="Address to listen on (default 127.0.0.1, loopback only; 0.0.0.0 = every "
+    func = click.option("--host", type=Setting("serve_host", "HOST"), help="Address to listen on (default 127.0.0.1, loopback only; 0.0.0.0 = every "
                                        "interface) [env KISI_SERVE_HOST].")(func)
     return func
 
@@ -43,8 +42,7 @@ def start_viewer(config, *, access_log: bool = True):  # type: ignore[no-untyped
     try:
         sock = bind(config.serve_host, config.serve_port)
     except BindError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exit_codes.ERROR)
+        raise CommandFailed(str(exc)) from None
     if not is_loopback(config.serve_host):
         click.echo(LOOPBACK_WARNING.format(host=config.serve_host), err=True)
     app = create_app(root, public_url=config.public_url, stale_after=config.stale_after)

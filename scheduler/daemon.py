@@ -18,7 +18,6 @@ Scheduling policy (see docs/daemon.md):
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -43,6 +42,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config, ConfigError
 from crawler.durations import format_interval, parse_interval
+from crawler.logformat import LOG_FORMATS, JsonFormatter
 from storage import Archive
 
 from .ledger import write_daemon_state
@@ -272,25 +272,6 @@ def parse_time(value: str | None) -> datetime | None:
 
 # ----- logging --------------------------------------------------------------------------
 
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and the record's extra fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        data.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")})
-        if record.exc_info:
-            data["error"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
-
-
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(message)s")
@@ -301,7 +282,7 @@ class TextFormatter(logging.Formatter):
 
 def setup_logging(log_format: str) -> None:
     """Daemon logs: INFO to stderr, one line per event, text or JSON lines."""
-    if log_format not in ("text", "json"):
+    if log_format not in LOG_FORMATS:
         raise ConfigError(f"log_format must be text or json, not {log_format!r}")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())

@@ -31,7 +31,7 @@ from storage import Archive
 
 from . import publish
 from .ledger import Ledger, RunRecord, with_all_counts
-from .lock import ArchiveLock, Holder, LockBusy, crawl_lock, new_holder
+from .lock import ArchiveLock, Holder, LockBusy, crawl_lock, is_held, new_holder
 
 logger = logging.getLogger(__name__)
 
@@ -58,14 +58,16 @@ def new_run_id(now: datetime) -> str:
 
 
 def crawl_argv(python: str, *, config_path: Path, summary_path: Path, run_id: str, log_path: Path | None,
-               progress: bool) -> list[str]:
-    """The child process's command line."""
+               progress: bool, quiet: bool = False) -> list[str]:
+    """The child process's command line (crawler/run.py)."""
     argv = [python, "-m", "crawler.run", "--config", str(config_path), "--summary", str(summary_path),
             "--run-id", run_id]
     if log_path is not None:
         argv += ["--log", str(log_path)]
     if progress:
         argv.append("--progress")
+    if quiet:
+        argv.append("--quiet")
     return argv
 
 
@@ -135,7 +137,7 @@ class RunResult:
         return self.exit_code == exit_codes.OK
 
 
-def run_crawl(config: Config, *, trigger: str = "manual", progress: bool = False,
+def run_crawl(config: Config, *, trigger: str = "manual", progress: bool = False, quiet: bool = False,
               time_limit: float | None = None, now: Callable[[], datetime] = utc_now,
               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
               wait: bool = False, wait_timeout: float | None = None,
@@ -158,16 +160,15 @@ def run_crawl(config: Config, *, trigger: str = "manual", progress: bool = False
                          timeout=(wait_timeout if wait else 0.0),
                          should_stop=(lambda: stopper.stopping) if stopper else None, on_wait=on_wait)
     try:
-        if stale is not None:
-            recover_run(ledger, stale, now)
-        return _run_locked(config, ledger, lock, trigger=trigger, progress=progress, time_limit=time_limit,
+        close_unfinished(ledger, stale, now)
+        return _run_locked(config, ledger, lock, trigger=trigger, progress=progress, quiet=quiet, time_limit=time_limit,
                            now=now, on_start=on_start, stopper=stopper, console_to_file=console_to_file,
                            scheduled_for=scheduled_for)
     finally:
         lock.release()
 
 
-def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: str, progress: bool,
+def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: str, progress: bool, quiet: bool,
                 time_limit: float | None, now: Callable[[], datetime],
                 on_start: Callable[[subprocess.Popen[bytes]], None] | None, stopper: Stopper | None,
                 console_to_file: bool, scheduled_for: datetime | None) -> RunResult:
@@ -182,7 +183,7 @@ def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: s
     record = ledger.write(RunRecord(run_id=run_id, trigger=trigger, started_at=iso(started), pid=os.getpid(),
                                     log_path=str(log_path), scheduled_for=due))
     argv = crawl_argv(sys.executable, config_path=config_path, summary_path=summary_path, run_id=run_id,
-                      log_path=log_path, progress=progress and not console_to_file)
+                      log_path=log_path, progress=progress and not console_to_file, quiet=quiet)
     limit = time_limit if time_limit is not None else config.crawl_time_limit
     late = (started - scheduled_for).total_seconds() if scheduled_for else 0.0
     logger.info("run %s started (%s%s)", run_id, trigger, f", due at {due}: {late:.0f} s late" if late >= 2 else "",
@@ -213,7 +214,7 @@ def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: s
     finished = now()
     record = ledger.finish(record, finished_at=iso(finished), outcome=outcome, reason=reason,
                            counts=with_all_counts(summary.get("counts", {})),
-                           sources={"sources": summary.get("sources", {}), "sections": summary.get("sections", {})},
+                           sources=run_details(summary),
                            sweep=bool(summary.get("sweep")))
     publish.after_run(config, record)  # the archive's Atom feed, and the webhook (never fails the run)
     seconds = (finished - started).total_seconds()
@@ -278,7 +279,8 @@ def _send(child: subprocess.Popen[bytes], signum: int) -> None:
         pass
 
 
-def recover_run(ledger: Ledger, stale: Holder, now: Callable[[], datetime] = utc_now) -> RunRecord | None:
+def recover_run(ledger: Ledger, stale: Holder, now: Callable[[], datetime] = utc_now,
+                by: str = "the next crawl") -> RunRecord | None:
     """Close the ledger record of a run whose process died holding the crawl lock.
 
     Called by whoever takes over the stale lock, so the crawl is certainly over. If the
@@ -289,30 +291,69 @@ def recover_run(ledger: Ledger, stale: Holder, now: Callable[[], datetime] = utc
     record = ledger.get(stale.run_id)
     if record is None or record.outcome != "running":
         return None
-    summary = _read_summary(ledger.run_dir(stale.run_id) / "summary.json")
+    return close_abandoned(ledger, record, now, by=by, pid=stale.pid, child_pid=stale.child_pid)
+
+
+def close_abandoned(ledger: Ledger, record: RunRecord, now: Callable[[], datetime] = utc_now, *,
+                    by: str, pid: int | None = None, child_pid: int | None = None) -> RunRecord:
+    """Close a run left `running` by processes that are gone (call with the crawl lock held).
+
+    Its crawl's own summary says how it ended when the crawl got to write one; otherwise
+    the run failed: nobody can know what it did, only that it never finished.
+    """
+    summary = _read_summary(ledger.run_dir(record.run_id) / "summary.json")
+    pid = pid if pid is not None else record.pid
     if summary.get("outcome"):
         outcome = summary["outcome"]
-        reason = summary.get("reason") or f"recorded late: process {stale.pid} that started it died first"
+        reason = summary.get("reason") or f"recorded late: process {pid} that started it died first"
         finished_at = summary.get("finished_at") or iso(now())
     else:
-        outcome, reason, finished_at = "interrupted", f"the process running it (pid {stale.pid}) died", iso(now())
-    logger.warning("run %s was left unfinished by pid %s (killed?): recorded as %s", stale.run_id, stale.pid, outcome,
-                   extra={"event": "run-recovered", "run_id": stale.run_id, "outcome": outcome})
+        crawl = f" and its crawl (pid {child_pid})" if child_pid else " and its crawl"
+        outcome, finished_at = "failed", iso(now())
+        reason = (f"abandoned: the process that ran it (pid {pid}){crawl} died before the crawl recorded how it "
+                  f"ended; closed by {by}")
+    logger.warning("run %s was left unfinished by pid %s (killed?): recorded as %s", record.run_id, pid, outcome,
+                   extra={"event": "run-recovered", "run_id": record.run_id, "outcome": outcome, "reason": reason})
     return ledger.finish(record, finished_at=finished_at, outcome=outcome, reason=reason,
                          counts=with_all_counts(summary.get("counts", {})),
-                         sources={"sources": summary.get("sources", {}), "sections": summary.get("sections", {})},
+                         sources=run_details(summary),
                          sweep=bool(summary.get("sweep")))
 
 
-def recover_abandoned(archive_root: Path, now: Callable[[], datetime] = utc_now) -> RunRecord | None:
-    """If the crawl lock is free but names a dead holder, close that holder's run. Never waits."""
+def close_unfinished(ledger: Ledger, stale: Holder | None, now: Callable[[], datetime] = utc_now,
+                     by: str = "the next crawl") -> list[RunRecord]:
+    """With the crawl lock held: close every run still recorded as `running`.
+
+    Every run holds the crawl lock from before its record is written until after it is
+    closed (its crawl child too), so while we hold the lock none of them is running: the
+    one the stale lock names and any other left behind are over.
+    """
+    closed = [r for r in [recover_run(ledger, stale, now, by=by) if stale else None] if r is not None]
+    for record in ledger.list():
+        if record.outcome == "running":
+            closed.append(close_abandoned(ledger, record, now, by=by))
+    return closed
+
+
+def recover_abandoned(archive_root: Path, now: Callable[[], datetime] = utc_now,
+                      by: str = "the daemon") -> list[RunRecord]:
+    """If no crawl holds the archive, close the runs left `running` by dead processes. Never waits.
+
+    `runs`, `status`, the daemon and every crawl call it, so a run whose process and crawl
+    were killed is closed as failed the next time anyone looks.
+    """
     lock = crawl_lock(archive_root)
+    if is_held(lock.path):
+        return []  # a crawl is running (possibly one orphaned by a killed parent): its run is not over
     try:
         stale = lock.try_acquire(new_holder("crawl", iso(now()), trigger="recovery"))
-    except LockBusy:
-        return None  # a crawl is running (possibly one orphaned by a killed daemon)
+    except (LockBusy, OSError):
+        return []  # a crawl just started, or the archive is read-only for us
     try:
-        return recover_run(Ledger(archive_root), stale, now) if stale else None
+        return close_unfinished(Ledger(archive_root), stale, now, by=by)
+    except OSError as exc:
+        logger.warning("could not close the runs left unfinished in %s: %s", archive_root, exc)
+        return []
     finally:
         lock.release()
 
@@ -340,6 +381,12 @@ def _outcome(code: int, summary: dict[str, Any], timed_out: bool, limit: float,
     if code < 0:
         return "failed", f"crawl process killed by signal {-code}"
     return "failed", f"crawl process exited with code {code} and no summary (see its log)"
+
+
+def run_details(summary: dict[str, Any]) -> dict[str, Any]:
+    """What a run record keeps of the crawl's summary beside its counts."""
+    return {key: summary.get(key, default) for key, default in (
+        ("sources", {}), ("sections", {}), ("languages", {}), ("structures", {}), ("warnings", []))}
 
 
 def _read_summary(path: Path) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from typing import Any, Mapping
 
 # The fields compared one by one, in the order they are shown (text is diffed separately).
 DIFF_FIELDS: tuple[str, ...] = (
-    "title", "date_published", "date_modified", "author", "categories", "tags", "canonical_url",
+    "title", "date_published", "date_modified", "author", "categories", "tags", "canonical_url", "attachments",
 )
-LIST_FIELDS = frozenset({"categories", "tags"})
+LIST_FIELDS = frozenset({"categories", "tags", "attachments"})
 # Word-level detail only for a block that kept at least this share of its text.
 WORD_DIFF_MIN_SHARED = 0.5
 # Words, runs of spaces and single punctuation marks: the units of the word-level diff.
@@ -91,6 +91,11 @@ class SnapshotDiff:
     identical: bool
     minor: bool  # the newer snapshot says its change was only whitespace/punctuation
     changed_fields: list[str] = field(default_factory=list)
+    # Why the newer version exists ("site" or "extractor"), and the extractors before and
+    # after when it is the extractor's (docs/archive-format.md).
+    cause: str = "site"
+    extractor_before: dict[str, str] | None = None
+    extractor_after: dict[str, str] | None = None
 
     @property
     def text_changed(self) -> bool:
@@ -118,6 +123,9 @@ class SnapshotDiff:
             "identical": self.identical,
             "minor": self.minor,
             "changed_fields": self.changed_fields,
+            "cause": self.cause,
+            "extractor_before": self.extractor_before,
+            "extractor_after": self.extractor_after,
             "fields": [change.to_json() for change in self.fields],
             "text": {
                 "changed": self.text_changed,
@@ -219,7 +227,10 @@ def field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[FieldC
     changes = []
     for name in DIFF_FIELDS:
         before, after = old.get(name), new.get(name)
-        if name in LIST_FIELDS:
+        if name == "attachments":
+            # One line per file: its URL and the start of its SHA-256 (what makes it that file).
+            before, after = _attachment_lines(before), _attachment_lines(after)
+        elif name in LIST_FIELDS:
             before, after = list(before or []), list(after or [])
         if before == after:
             continue
@@ -230,6 +241,14 @@ def field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[FieldC
         else:
             changes.append(FieldChange(name, before, after))
     return changes
+
+
+def _attachment_lines(entries: Any) -> list[str]:
+    lines = []
+    for entry in entries or ():
+        sha = entry.get("sha256")
+        lines.append(f"{entry.get('url')} ({'sha256 ' + sha[:12] if sha else entry.get('error') or 'not fetched'})")
+    return lines
 
 
 def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any], *, context: int = 3) -> SnapshotDiff:
@@ -255,4 +274,7 @@ def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any], *, context: i
         identical=not fields and not hunks,
         minor=bool(new.get("minor")) and new.get("previous_version") == old.get("version"),
         changed_fields=changed,
+        cause=str(new.get("cause") or "site"),
+        extractor_before=dict(old.get("extractor") or {}),
+        extractor_after=dict(new.get("extractor") or {}),
     )

@@ -34,12 +34,14 @@ logger = logging.getLogger(__name__)
 
 EXPORT_FORMATS = ("jsonl", "csv")
 # CSV columns, in this order, always: the snapshot fields of docs/archive-format.md, with
-# arrays joined by "; ", alternates as "lang=url; …", and raw flattened to two columns.
+# arrays joined by "; ", alternates as "lang=url; …", raw and warc flattened to two columns
+# each, attachments as "url sha256; …".
 CSV_COLUMNS: tuple[str, ...] = (
     "doc_id", "version", "kind", "previous_version", "changed_fields", "minor", "post_id", "language", "site",
     "title", "date_published", "date_modified", "author", "categories", "tags", "url", "final_url",
     "canonical_url", "shortlink", "alternates", "content_sha256", "fetched_at", "http_status", "extractor",
-    "raw_path", "raw_sha256", "run_id", "schema_version", "text",
+    "raw_path", "raw_sha256", "run_id", "schema_version", "cause", "previous_sha256", "warc_file", "warc_offset",
+    "attachments", "text",
 )
 LIST_SEPARATOR = "; "
 
@@ -93,6 +95,7 @@ def csv_row(snapshot: dict[str, Any]) -> list[Any]:
     """One snapshot as a CSV row, in CSV_COLUMNS order (spelled out: this runs per version)."""
     get = snapshot.get
     raw = get("raw") or {}
+    warc = get("warc") or {}
     extractor = get("extractor") or {}
     return [
         get("doc_id"), get("version"), get("kind"), get("previous_version"), _joined(get("changed_fields")),
@@ -102,7 +105,9 @@ def csv_row(snapshot: dict[str, Any]) -> list[Any]:
         _joined(f"{k}={v}" for k, v in sorted((get("alternates") or {}).items())),
         get("content_sha256"), get("fetched_at"), get("http_status"),
         " ".join(str(extractor[k]) for k in ("name", "version") if extractor.get(k)),
-        raw.get("path"), raw.get("sha256"), get("run_id"), get("schema_version"), get("text"),
+        raw.get("path"), raw.get("sha256"), get("run_id"), get("schema_version"), get("cause") or "site",
+        get("previous_sha256"), warc.get("file"), warc.get("offset"),
+        _joined(f"{a.get('url')} {a.get('sha256') or '-'}" for a in get("attachments") or ()), get("text"),
     ]
 
 

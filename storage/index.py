@@ -19,7 +19,9 @@ from .records import DocumentSummary
 # 2: versions gain language, dates, author, categories, tags, text_id; categories; fulltext (FTS5).
 # 3: indexes versions_fetched, versions_kind (newest changes first, of any or one kind),
 #    documents_totals (per-language totals); versions_text and documents_latest covering search.
-INDEX_SCHEMA = 3
+# 4: versions gain cause; attachments (one row per attachment of each version) and the
+#    extracted text of each attachment body (attachment_texts, attachment_fulltext).
+INDEX_SCHEMA = 4
 
 # The full-text tokenizer. unicode61 folds case for Latin and Cyrillic (Kazakh letters
 # included) and keeps ә ғ қ ң ө ұ ү һ і, ё and й distinct letters (its diacritic table
@@ -67,8 +69,30 @@ CREATE TABLE IF NOT EXISTS versions (
     tags TEXT NOT NULL DEFAULT '[]',        -- JSON array
     text_id INTEGER NOT NULL,      -- rowid of its title and text in fulltext (shared by
                                    -- consecutive versions of a document with the same ones)
+    cause TEXT NOT NULL DEFAULT 'site',  -- 'site' or 'extractor' (docs/archive-format.md)
     PRIMARY KEY (doc_id, version)
 );
+-- The attachments of every version, in page order.
+CREATE TABLE IF NOT EXISTS attachments (
+    doc_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    position INTEGER NOT NULL,     -- 0, 1, … in the order the post links them
+    url TEXT NOT NULL,
+    final_url TEXT,
+    sha256 TEXT,                   -- NULL when it could not be fetched (error says why)
+    bytes INTEGER,
+    content_type TEXT,
+    label TEXT,                    -- link text or alt text
+    error TEXT,
+    PRIMARY KEY (doc_id, version, position)
+) WITHOUT ROWID;
+-- The text extracted from each attachment body (once per content; rowid of its text).
+CREATE TABLE IF NOT EXISTS attachment_texts (
+    sha256 TEXT PRIMARY KEY,
+    text_id INTEGER NOT NULL,      -- rowid in attachment_fulltext
+    text_error TEXT                -- why the text is empty (encrypted, broken …), or NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS attachment_fulltext USING fts5(text, tokenize='{FTS_TOKENIZE}');
 -- The categories of every version, one row each: filters and facets without JSON.
 CREATE TABLE IF NOT EXISTS categories (
     doc_id TEXT NOT NULL,
@@ -89,6 +113,7 @@ CREATE TRIGGER IF NOT EXISTS versions_delete AFTER DELETE ON versions BEGIN
     DELETE FROM fulltext WHERE rowid = old.text_id
         AND NOT EXISTS (SELECT 1 FROM versions WHERE doc_id = old.doc_id AND text_id = old.text_id);
     DELETE FROM categories WHERE doc_id = old.doc_id AND version = old.version;
+    DELETE FROM attachments WHERE doc_id = old.doc_id AND version = old.version;
 END;
 """
 # Secondary indexes: separate, so a bulk rebuild creates them once, after loading.
@@ -109,14 +134,21 @@ CREATE INDEX IF NOT EXISTS versions_fetched ON versions(fetched_at);
 CREATE INDEX IF NOT EXISTS versions_kind ON versions(kind, fetched_at);
 -- Per-language documents, versions and removals from the index alone (facets, /metrics).
 CREATE INDEX IF NOT EXISTS documents_totals ON documents(language, status, versions);
+-- Which versions link an attachment body (search in attachments).
+CREATE INDEX IF NOT EXISTS attachments_sha256 ON attachments(sha256);
 """
 SCHEMA = TABLES + INDEXES
 
 # Columns of `versions` that version_row fills (text_id is assigned when the text is stored).
 VERSION_COLUMNS: tuple[str, ...] = (
     "doc_id", "version", "kind", "fetched_at", "content_sha256", "changed_fields", "minor", "url", "title",
-    "language", "date_published", "date_modified", "author", "categories", "tags",
+    "language", "date_published", "date_modified", "author", "categories", "tags", "cause",
 )
+ATTACHMENT_COLUMNS: tuple[str, ...] = (
+    "doc_id", "version", "position", "url", "final_url", "sha256", "bytes", "content_type", "label", "error",
+)
+INSERT_ATTACHMENT = (f"INSERT OR REPLACE INTO attachments ({', '.join(ATTACHMENT_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * len(ATTACHMENT_COLUMNS))})")
 INSERT_VERSION = (f"INSERT INTO versions ({', '.join(VERSION_COLUMNS)}, text_id) "
                   f"VALUES ({', '.join('?' * len(VERSION_COLUMNS))}, ?)")
 DOCUMENT_COLUMNS: tuple[str, ...] = (
@@ -221,9 +253,27 @@ def version_row(snapshot: dict[str, Any]) -> dict[str, Any]:
         "author": snapshot.get("author"),
         "categories": json.dumps(snapshot.get("categories") or [], ensure_ascii=False),
         "tags": json.dumps(snapshot.get("tags") or [], ensure_ascii=False),
-        # Not columns of `versions`: put_version sends the text to fulltext.
+        "cause": snapshot.get("cause") or "site",
+        # Not columns of `versions`: put_version sends the text to fulltext, the
+        # attachments to their table.
         "text": snapshot.get("text") or "",
+        "attachments": attachment_rows(snapshot),
     }
+
+
+def attachment_rows(snapshot: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The attachments rows of one snapshot, in ATTACHMENT_COLUMNS order."""
+    return [(snapshot["doc_id"], snapshot["version"], position, a.get("url") or "", a.get("final_url"), a.get("sha256"),
+             a.get("bytes"), a.get("content_type"), a.get("label"), a.get("error"))
+            for position, a in enumerate(snapshot.get("attachments") or [])]
+
+
+def put_attachment_text(conn: sqlite3.Connection, sha256: str, text: str, error: str | None) -> None:
+    """The extracted text of one attachment body, once (a body already indexed is kept)."""
+    if conn.execute("SELECT 1 FROM attachment_texts WHERE sha256 = ?", (sha256,)).fetchone():
+        return
+    text_id = conn.execute("INSERT INTO attachment_fulltext (text) VALUES (?)", (text,)).lastrowid
+    conn.execute("INSERT INTO attachment_texts (sha256, text_id, text_error) VALUES (?, ?, ?)", (sha256, text_id, error))
 
 
 def _insert(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> None:
@@ -256,6 +306,7 @@ def put_version(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
     conn.execute(INSERT_VERSION, (*(row[c] for c in VERSION_COLUMNS), text_id))
     conn.executemany("INSERT OR IGNORE INTO categories (doc_id, version, name, key) VALUES (?, ?, ?, ?)",
                      category_rows(row))
+    conn.executemany(INSERT_ATTACHMENT, row.get("attachments") or [])
 
 
 def category_rows(row: dict[str, Any]) -> list[tuple[str, int, str, str]]:

@@ -7,7 +7,12 @@
         v0001.json                 immutable snapshot of version 1
         v0001.html.gz              raw response body of version 1 (gzip)
         captures.jsonl             append-only log: one line per capture of this document
+        chain.json                 written once by the schema-1 upgrade: SHA-256 of each schema-1 version file
         .lock                      empty; locked (flock) while a writer records a capture
+      attachments/sha256/ab/<sha256>       an attachment's body, stored once per content
+      attachments/sha256/ab/<sha256>.json  what is known of it: type, size, first URL, extracted text
+      warc/<run>.warc.gz           every HTTP exchange of one crawl run (WARC 1.1, gzip per record)
+      warc/digests.sqlite          cache: payload digest -> the response record holding it (revisits)
       state/<name>.json            the crawler's working notes between runs (its memory, validators)
       feeds/changes.atom           Atom feed of the latest changes, rewritten after every run
       runs/<run_id>/               run ledger: run.json, summary.json, config.json, crawl.log, console.log
@@ -30,6 +35,10 @@ CRAWL_LOCK = "crawl.lock"
 DAEMON_LOCK = "daemon.lock"
 DAEMON_STATE = "daemon.json"
 FEEDS = "feeds"
+CHAIN = "chain.json"
+ATTACHMENTS = "attachments"
+WARC = "warc"
+WARC_DIGESTS = "digests.sqlite"
 _VERSION_FILE = re.compile(r"^v(\d{4,})\.json$")
 
 
@@ -84,6 +93,30 @@ class Layout:
 
     def captures(self, doc_id: str) -> Path:
         return self.document_dir(doc_id) / CAPTURES
+
+    def chain(self, doc_id: str) -> Path:
+        return self.document_dir(doc_id) / CHAIN
+
+    @property
+    def attachments(self) -> Path:
+        return self.root / ATTACHMENTS / "sha256"
+
+    def blob(self, sha256: str) -> Path:
+        return self.attachments / sha256[:2] / sha256
+
+    def blob_meta(self, sha256: str) -> Path:
+        return self.attachments / sha256[:2] / f"{sha256}.json"
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.root / WARC
+
+    def warc(self, name: str) -> Path:
+        return self.root / name if "/" in name else self.warc_dir / name
+
+    @property
+    def warc_digests(self) -> Path:
+        return self.warc_dir / WARC_DIGESTS
 
     def document_ids(self) -> list[str]:
         if not self.documents.is_dir():

@@ -43,7 +43,7 @@ def date_bound(text: str, *, end: bool) -> str:
         raise BadQuery(f"date {text!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = (int(g) if g else None for g in match.groups())
     try:
-        start = date(year, month or 1, day or 1)  # type: ignore[arg-type]
+        start = date(year, 1 if month is None else month, 1 if day is None else day)  # type: ignore[arg-type]
     except ValueError as exc:
         raise BadQuery(f"date {text!r}: {exc}") from None
     if not end:
@@ -69,9 +69,14 @@ class Filters:
     categories: tuple[str, ...] = ()
     changed: bool = False  # more than one version
     removed: bool = False  # latest version is a tombstone
+    # Only documents with a version (after the first) of this cause: "site" leaves out the
+    # documents that changed only because the archive read them again ("extractor").
+    cause: str | None = None
 
     def __post_init__(self) -> None:
         # Validate early, so a bad date is an error before any output.
+        if self.cause not in (None, "site", "extractor"):
+            raise BadQuery(f"cause {self.cause!r}: choose site or extractor")
         if self.since:
             date_bound(self.since, end=False)
         if self.until:
@@ -116,6 +121,9 @@ class Filters:
             clauses.append("d.versions > 1")
         if self.removed:
             clauses.append("d.status = 'removed'")
+        if self.cause:
+            clauses.append("EXISTS (SELECT 1 FROM versions c WHERE c.doc_id = d.doc_id AND c.version > 1 AND c.cause = ?)")
+            params.append(self.cause)
         return (" AND ".join(clauses) or "1"), params
 
 
@@ -349,7 +357,8 @@ class SearchResult:
 
 SEARCH_SORTS = ("rank", "published", "-published")
 # What SQLite says about a query it cannot parse (as opposed to a broken database).
-_QUERY_ERRORS = ("fts5", "no such column", "unknown special query", "expected integer", "syntax error")
+_QUERY_ERRORS = ("fts5", "no such column", "unknown special query", "expected integer", "syntax error",
+                 "unterminated string")
 
 
 def search(conn: sqlite3.Connection, text: str, filters: Filters = Filters(), *, all_versions: bool = False,
@@ -406,6 +415,62 @@ def search(conn: sqlite3.Connection, text: str, filters: Filters = Filters(), *,
         for r in rows
     ]
     return SearchResult(query=text, fts_query=query, total=total, hits=hits)
+
+
+@dataclass(frozen=True)
+class AttachmentHit:
+    doc_id: str
+    version: int
+    latest: bool
+    status: str
+    language: str | None
+    title: str | None  # of the post
+    date_published: str | None
+    url: str  # of the attachment
+    label: str | None
+    sha256: str
+    snippet: str
+    score: float
+
+    def to_json(self, mark: tuple[str, str] = ("**", "**")) -> dict[str, Any]:
+        data = asdict(self)
+        data["snippet"] = render_marks(self.snippet, *mark)
+        return data
+
+
+def search_attachments(conn: sqlite3.Connection, text: str, filters: Filters = Filters(), *,
+                       all_versions: bool = False, stemmed: bool = False, limit: int = 20, offset: int = 0,
+                       snippet_tokens: int = 16) -> tuple[str, int, list[AttachmentHit]]:
+    """Full-text search of the attachments' text (PDFs), with the posts that link them:
+    (FTS5 query, total, hits). Each hit is one attachment of one version (the latest of
+    each document unless all_versions).
+    Example: ``search_attachments(archive.conn, 'трансформац*')``
+    """
+    language = filters.languages[0] if len(filters.languages) == 1 else None
+    query = fts_query(text, stemmed=stemmed, language=language)
+    where, params = filters.sql(all_versions=True)
+    if not all_versions:
+        where += " AND v.version = d.versions"
+    base = ("FROM attachment_fulltext JOIN attachment_texts t ON t.text_id = attachment_fulltext.rowid "
+            "JOIN attachments a ON a.sha256 = t.sha256 JOIN versions v ON v.doc_id = a.doc_id AND v.version = a.version "
+            f"JOIN documents d ON d.doc_id = v.doc_id WHERE attachment_fulltext MATCH ? AND {where}")
+    select = ("SELECT a.doc_id, a.version, v.version = d.versions AS latest, d.status, v.language, v.title, "
+              "v.date_published, a.url, a.label, a.sha256, bm25(attachment_fulltext) AS score, "
+              f"snippet(attachment_fulltext, 0, '{MARK_START}', '{MARK_END}', '…', ?) AS snippet "
+              f"{base} ORDER BY score, a.doc_id, a.version, a.position LIMIT ? OFFSET ?")
+    try:
+        rows = conn.execute(select, [snippet_tokens, query, *params, limit, offset]).fetchall()
+        total = conn.execute(f"SELECT COUNT(*) {base}", [query, *params]).fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        message = str(exc)
+        if any(sign in message for sign in _QUERY_ERRORS):
+            raise BadQuery(f"malformed search query {text!r}: {message}") from None
+        raise StorageError(f"search failed: {message} (`kisi-archive reindex` rebuilds the index)") from None
+    hits = [AttachmentHit(doc_id=r["doc_id"], version=r["version"], latest=bool(r["latest"]), status=r["status"],
+                          language=r["language"], title=r["title"], date_published=r["date_published"], url=r["url"],
+                          label=r["label"], sha256=r["sha256"], snippet=r["snippet"] or "", score=round(r["score"], 4))
+            for r in rows]
+    return query, total, hits
 
 
 # -- stats -------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from . import index as idx
+from .blobs import read_blob_meta
 from .files import read_lines
 from .errors import StorageError
 from .layout import Layout
@@ -41,11 +42,15 @@ class DocumentRows:
     categories: list[tuple[str, int, str, str]]
     aliases: list[str]
     document: tuple[Any, ...]  # in index.DOCUMENT_COLUMNS order
+    attachments: list[tuple[Any, ...]] = field(default_factory=list)  # index.ATTACHMENT_COLUMNS order
+    blob_texts: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # sha256 -> (text, error)
 
     def version_rows(self) -> Iterator[dict[str, Any]]:
         """The versions as index.version_row dicts (for index.put_version)."""
         for values, (title, text) in zip(self.versions, self.texts):
-            yield {**dict(zip(idx.VERSION_COLUMNS, values)), "title": title or None, "text": text}
+            row = {**dict(zip(idx.VERSION_COLUMNS, values)), "title": title or None, "text": text}
+            row["attachments"] = [a for a in self.attachments if a[1] == row["version"]]
+            yield row
 
 
 def document_rows(root: str, doc_id: str) -> DocumentRows | str | None:
@@ -72,6 +77,11 @@ def document_rows(root: str, doc_id: str) -> DocumentRows | str | None:
     latest = snapshots[-1]
     rows = [idx.version_row(snapshot) for snapshot in snapshots]
     document = idx.document_row(doc_id, latest, latest["version"], captures)
+    attachments = [a for row in rows for a in row["attachments"]]
+    blob_texts = {}
+    for sha in sorted({a[5] for a in attachments if a[5]}):
+        meta = read_blob_meta(layout, sha) or {}
+        blob_texts[sha] = (meta.get("text") or "", meta.get("text_error"))
     return DocumentRows(
         doc_id=doc_id,
         versions=[tuple(row[c] for c in idx.VERSION_COLUMNS) for row in rows],
@@ -79,6 +89,8 @@ def document_rows(root: str, doc_id: str) -> DocumentRows | str | None:
         categories=[category for row in rows for category in idx.category_rows(row)],
         aliases=sorted({normalize_url(url) for url in urls if url}),
         document=tuple(document[c] for c in idx.DOCUMENT_COLUMNS),
+        attachments=attachments,
+        blob_texts=blob_texts,
     )
 
 
@@ -179,6 +191,8 @@ def _replace(conn: sqlite3.Connection, rows: DocumentRows) -> None:
         idx.put_version(conn, row)
     idx.put_aliases(conn, rows.doc_id, rows.aliases)
     idx.put_document(conn, dict(zip(idx.DOCUMENT_COLUMNS, rows.document)))
+    for sha, (text, error) in rows.blob_texts.items():
+        idx.put_attachment_text(conn, sha, text, error)
 
 
 def _fts_hashsize(conn: sqlite3.Connection, size: int) -> None:
@@ -194,7 +208,7 @@ _DOCUMENT_INSERT = (f"INSERT OR REPLACE INTO documents ({', '.join(idx.DOCUMENT_
 
 def _write(conn: sqlite3.Connection, batch: list[DocumentRows], next_id: int) -> int:
     """Insert a batch of documents; text ids from next_id on (as put_version shares them)."""
-    versions, texts, categories, aliases, documents = [], [], [], [], []
+    versions, texts, categories, aliases, documents, attachments = [], [], [], [], [], []
     for rows in batch:
         previous = None
         for values, text in zip(rows.versions, rows.texts):
@@ -204,6 +218,9 @@ def _write(conn: sqlite3.Connection, batch: list[DocumentRows], next_id: int) ->
                 previous = text
             versions.append((*values, next_id - 1))
         categories.extend(rows.categories)
+        attachments.extend(rows.attachments)
+        for sha, (text, error) in rows.blob_texts.items():
+            idx.put_attachment_text(conn, sha, text, error)
         aliases.extend((key, rows.doc_id) for key in rows.aliases)
         documents.append(rows.document)
     conn.executemany(idx.INSERT_VERSION, versions)
@@ -211,5 +228,6 @@ def _write(conn: sqlite3.Connection, batch: list[DocumentRows], next_id: int) ->
     conn.executemany("INSERT OR IGNORE INTO categories (doc_id, version, name, key) VALUES (?, ?, ?, ?)", categories)
     conn.executemany("INSERT OR REPLACE INTO aliases (url_key, doc_id) VALUES (?, ?)", aliases)
     conn.executemany(_DOCUMENT_INSERT, documents)
+    conn.executemany(idx.INSERT_ATTACHMENT, attachments)
     return next_id
 

@@ -3,14 +3,25 @@
 `PostContent` is what a post says (its fields declared once); `Capture` is what a crawler
 hands in: one fetch of one post, already extracted; `Snapshot` is one stored version,
 exactly as it is written to disk. Both extend PostContent. `Sighting` and `Removal` are
-the two observations without a new body. All are plain data: nothing here knows about Scrapy or the file layout.
+the two observations without a new body; `Reextraction` is a stored raw response read again
+by another extractor; `AttachmentBlob` is the body of one attachment, stored by its content.
+All are plain data: nothing here knows about Scrapy or the file layout.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping, Sequence
 
-SCHEMA_VERSION = 1
+# 2: snapshots gain previous_sha256 (the chain), cause, extractor_before, reextracted_from,
+#    warc (the WARC response record) and attachments (a versioned field); see
+#    docs/archive-format.md, "Schema 2 and the upgrade from schema 1".
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = (1, 2)
+
+# Why a version exists: the site changed what it published, or the archive read the same
+# response differently (another extractor, or one that records more, such as attachments).
+CAUSE_SITE = "site"
+CAUSE_EXTRACTOR = "extractor"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +45,70 @@ class PostContent:
     language: str | None = None
     shortlink: str | None = None
     alternates: Mapping[str, str] = field(default_factory=dict)  # hreflang -> URL
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarcRef:
+    """Where the HTTP response of a capture is kept: one record of a gzip WARC file of the
+    archive (`file` relative to the archive root; offset and length of the gzip member)."""
+
+    file: str
+    offset: int
+    length: int
+    record_id: str  # WARC-Record-ID of the record that holds the payload
+    payload_digest: str  # WARC-Payload-Digest ("sha1:<base32>")
+    record_type: str = "response"  # "response", or "revisit" (the payload is the refers-to record's)
+    refers_to: str | None = None  # revisit: WARC-Record-ID of the response with the payload
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> WarcRef | None:
+        if not data:
+            return None
+        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__ if name in data})
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachmentRef:
+    """One file a post links or embeds (a PDF, an office document, an image), as fetched.
+
+    `sha256` names the stored body (attachments/sha256/<2 hex>/<64 hex>); None when it could
+    not be fetched, and `error` then says why (e.g. "HTTP 404", "larger than 100 MB").
+    """
+
+    url: str  # as the post links it (absolute)
+    final_url: str | None = None  # after redirects
+    sha256: str | None = None
+    bytes: int | None = None
+    content_type: str | None = None
+    label: str = ""  # the link text, or the image's alt text
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if data["error"] is None:
+            del data["error"]
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AttachmentRef:
+        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__ if name in data})
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachmentBlob:
+    """The body of one attachment, with its extracted text: stored once per content."""
+
+    sha256: str
+    body: bytes
+    content_type: str | None
+    url: str  # where it was first fetched from
+    fetched_at: str
+    text: str = ""  # extracted text (PDFs), "" when none
+    text_extractor: dict[str, str] = field(default_factory=dict)
+    text_error: str | None = None  # why the text is empty (encrypted, broken, not a PDF …)
 
 
 CONTENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PostContent))
@@ -61,6 +136,22 @@ class Capture(PostContent):
     sources: tuple[str, ...] = ()  # discovery sources that named this post
     language_evidence: dict[str, Any] = field(default_factory=dict)  # how `language` was decided
     decoding: dict[str, Any] = field(default_factory=dict)  # how the raw body was decoded
+    warc: WarcRef | None = None  # the WARC record of this response, when the crawl wrote one
+    attachments: tuple[AttachmentRef, ...] | None = None  # None: not looked for (an older crawler)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reextraction(PostContent):
+    """The raw response of a stored version read again by the installed extractor
+    (`kisi-archive reextract`, or a crawl whose extractor differs from the version's)."""
+
+    doc_id: str
+    version: int  # the version whose raw response was read
+    extractor: dict[str, str]
+    fetched_at: str  # when it was read again
+    run_id: str | None = None
+    language_evidence: dict[str, Any] = field(default_factory=dict)
+    decoding: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,11 +213,24 @@ class Snapshot(PostContent):
     # Provenance of the reading (absent from snapshots written before they were recorded).
     language_evidence: dict[str, Any] = field(default_factory=dict)
     decoding: dict[str, Any] = field(default_factory=dict)
+    # Schema 2. The chain: SHA-256 of the previous version's JSON file, as stored.
+    previous_sha256: str | None = None
+    cause: str = CAUSE_SITE  # CAUSE_SITE or CAUSE_EXTRACTOR (schema 1: every version was the site's)
+    extractor_before: dict[str, str] | None = None  # cause extractor: the previous version's extractor
+    reextracted_from: int | None = None  # cause extractor: the version whose raw response was read again
+    warc: WarcRef | None = None
+    attachments: list[AttachmentRef] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["categories"], data["tags"] = list(self.categories), list(self.tags)
         data["alternates"] = dict(sorted(self.alternates.items()))
+        data["warc"] = self.warc.to_json() if self.warc else None
+        data["attachments"] = [a.to_json() for a in self.attachments]
+        if self.schema_version < 2:
+            # A schema-1 snapshot read back: the fields it never had stay out.
+            for name in SCHEMA_2_FIELDS:
+                data.pop(name, None)
         return data
 
     @classmethod
@@ -143,7 +247,14 @@ class Snapshot(PostContent):
         values["minor"] = bool(data.get("minor"))
         values["language_evidence"] = dict(data.get("language_evidence") or {})
         values["decoding"] = dict(data.get("decoding") or {})
+        values["cause"] = data.get("cause") or CAUSE_SITE
+        values["warc"] = WarcRef.from_json(data.get("warc"))
+        values["attachments"] = [AttachmentRef.from_json(a) for a in data.get("attachments") or []]
+        values["schema_version"] = int(data.get("schema_version") or 1)
         return cls(**values)
+
+
+SCHEMA_2_FIELDS = ("previous_sha256", "cause", "extractor_before", "reextracted_from", "warc", "attachments")
 
 
 @dataclass(frozen=True)
@@ -194,6 +305,7 @@ class VersionSummary:
     minor: bool
     url: str
     title: str | None
+    cause: str = CAUSE_SITE
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -30,13 +30,21 @@ from . import index as idx
 from .errors import CorruptSnapshot, IndexNotReady, NotAnArchive, ReadOnlyArchive, UnknownDocument
 from .files import (TEMP_PREFIX, AlreadyExists, append_line, document_lock, dump_json, file_lock, gzip_bytes, read_lines,
                     replace_atomically, write_once)
+from .blobs import put_blob
 from .layout import Layout
-from .policy import VERSIONED_FIELDS, Commit, commit_capture, commit_removal, commit_sighting, content_of, content_sha256
-from .records import SCHEMA_VERSION, Capture, CaptureResult, DocumentSummary, Removal, Sighting, Snapshot, VersionSummary
+from .policy import (VERSIONED_FIELDS, Commit, commit_capture, commit_reextraction, commit_removal, commit_sighting,
+                     needs_reread)
+from .records import (CAUSE_SITE, SCHEMA_VERSION, AttachmentBlob, Capture, CaptureResult, DocumentSummary,
+                      Reextraction, Removal, Sighting, Snapshot, VersionSummary)
 from .snapshots import read_snapshot
 from .urls import normalize_url, shortlink_post_id
+from .verify import VerifyReport, _DocFiles, verify_archive
 
 logger = logging.getLogger(__name__)
+
+# Reads a stored version's raw response again with the installed extractor (the crawler
+# passes one in; storage knows no extractor): None when it cannot.
+Reread = Callable[[Snapshot, bytes], "Reextraction | None"]
 
 FORMAT_NAME = "kisi-archive"
 INDEX_LOCK = ".index.lock"  # held while the index is built, so only one process builds it
@@ -54,39 +62,6 @@ def document_id(site: str, language: str | None, post_id: int | None, url: str |
     return f"{site}-{lang}-u{digest}"
 
 
-@dataclass
-class VerifyReport:
-    documents: int = 0
-    versions: int = 0
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    repaired: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "documents": self.documents,
-            "versions": self.versions,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "repaired": self.repaired,
-        }
-
-
-@dataclass
-class _DocFiles:
-    """What the files say about one document."""
-
-    doc_id: str
-    snapshots: list[dict[str, Any]]
-    captures: list[dict[str, Any]]
-    bad_capture_lines: int
-
-
 class Archive:
     """An archive directory. Open with `Archive.open(path)` (or `create=True` to make one,
     or `readonly=True` to only read it, e.g. in the web viewer)."""
@@ -97,6 +72,9 @@ class Archive:
         self.readonly = readonly
         self._conn: sqlite3.Connection | None = None
         self._batch: _IndexBatch | None = None
+        # Called before a version file is written: the crawl makes the WARC records the
+        # version points to durable first (crawler/session.py), once per version, not per capture.
+        self.before_version: Callable[[], None] | None = None
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
@@ -132,7 +110,20 @@ class Archive:
                 raise NotAnArchive(
                     f"{archive.root}: written by a newer kisi-archive (schema {meta['schema_version']}); upgrade"
                 )
+            archive.schema = int(meta.get("schema_version", 1))
         return archive
+
+    schema: int = SCHEMA_VERSION  # of the archive (its marker), which upgrade() raises
+
+    def upgrade(self) -> list[str]:
+        """Bring a schema-1 archive to this schema in place; returns what it did (nothing
+        when it is current). No version file is rewritten: see storage/upgrade.py."""
+        self._writable()
+        from .upgrade import upgrade
+
+        done = upgrade(self.layout)
+        self.schema = SCHEMA_VERSION
+        return done
 
     def _initialise(self) -> None:
         self.layout.documents.mkdir(parents=True, exist_ok=True)
@@ -263,10 +254,18 @@ class Archive:
         return _DocFiles(doc_id, snapshots, captures, bad)
 
     def _latest_snapshot(self, doc_id: str) -> dict[str, Any] | None:
+        latest = self._latest(doc_id)
+        return latest[0] if latest else None
+
+    def _latest(self, doc_id: str) -> tuple[dict[str, Any], str] | None:
+        """The latest snapshot and the SHA-256 of its file (the next version's chain link)."""
         if not self.layout.document_dir(doc_id).is_dir():
             return None
         versions = self.layout.versions_on_disk(doc_id)
-        return self._read_snapshot(doc_id, versions[-1]) if versions else None
+        if not versions:
+            return None
+        raw, data = read_snapshot(str(self.layout.documents), doc_id, versions[-1])
+        return data, hashlib.sha256(raw).hexdigest()
 
     # -- recording ---------------------------------------------------------------------
     def _identify(self, capture: Capture) -> str:
@@ -286,25 +285,57 @@ class Archive:
                     return row["doc_id"]
         return document_id(capture.site, capture.language, None, capture.canonical_url or capture.final_url)
 
-    def record(self, observation: Capture | Sighting | Removal) -> CaptureResult:
-        """Record what a crawl observed: a capture, a sighting (e.g. HTTP 304) or a removal."""
+    def record(self, observation: Capture | Sighting | Removal | Reextraction | AttachmentBlob, *,
+               reread: Reread | None = None) -> CaptureResult:
+        """Record what a crawl observed: a capture, a sighting (e.g. HTTP 304), a removal,
+        a re-reading of a stored response, or an attachment's body."""
         if isinstance(observation, Capture):
-            return self.record_capture(observation)
+            return self.record_capture(observation, reread=reread)
+        if isinstance(observation, AttachmentBlob):
+            return self.put_attachment(observation)
+        doc_id = observation.doc_id
         if isinstance(observation, Sighting):
-            return self._commit(observation.doc_id, lambda latest: commit_sighting(
-                observation.doc_id, _existing(observation.doc_id, latest), observation))
-        return self._commit(observation.doc_id, lambda latest: commit_removal(
-            observation.doc_id, _existing(observation.doc_id, latest), observation))
+            return self._commit(doc_id, lambda latest, sha: commit_sighting(
+                doc_id, _existing(doc_id, latest), observation, previous_sha256=sha))
+        if isinstance(observation, Reextraction):
+            return self._commit(doc_id, lambda latest, sha: commit_reextraction(
+                doc_id, _existing(doc_id, latest), observation, previous_sha256=sha))
+        return self._commit(doc_id, lambda latest, sha: commit_removal(
+            doc_id, _existing(doc_id, latest), observation, previous_sha256=sha))
 
-    def record_capture(self, capture: Capture) -> CaptureResult:
+    def record_capture(self, capture: Capture, *, reread: Reread | None = None) -> CaptureResult:
         """Store a capture: a new version if its content changed, else only mark it seen.
 
+        With `reread`, a capture read by another extractor than the latest version first
+        has that version's raw response read again by it (policy.needs_reread): a
+        difference that comes from the extractor becomes a version with cause
+        `extractor`, and only what remains counts as the site's change.
         Example: ``Archive.open("archive", create=True).record_capture(capture)``
         """
         self._writable()
         doc_id = self._identify(capture)
         self.layout.document_dir(doc_id).mkdir(parents=True, exist_ok=True)
-        return self._commit(doc_id, lambda latest: commit_capture(doc_id, latest, capture))
+        if reread is not None:
+            self._commit(doc_id, lambda latest, sha: self._reread_commit(doc_id, latest, sha, capture, reread))
+        return self._commit(doc_id, lambda latest, sha: commit_capture(doc_id, latest, capture, previous_sha256=sha))
+
+    def _reread_commit(self, doc_id: str, latest: dict[str, Any] | None, sha: str | None, capture: Capture,
+                       reread: Reread) -> Commit:
+        if latest is None or not needs_reread(latest, capture):
+            return Commit(CaptureResult(doc_id, "unchanged", latest["version"] if latest else 0), None)
+        snapshot = Snapshot.from_json(latest)
+        reading = reread(snapshot, self.raw_body(doc_id, snapshot.version))
+        if reading is None:
+            return Commit(CaptureResult(doc_id, "unchanged", snapshot.version), None)
+        logger.info("%s v%d read again by %s before comparing the new capture", doc_id, snapshot.version,
+                    reading.extractor)
+        return commit_reextraction(doc_id, latest, reading, previous_sha256=sha)
+
+    def put_attachment(self, blob: AttachmentBlob) -> CaptureResult:
+        """Store an attachment's body and what is known of it, once per content."""
+        self._writable()
+        written = put_blob(self.layout, blob)
+        return CaptureResult(blob.sha256, "attachment-stored" if written else "attachment-known", 0)
 
     def record_removal(self, doc_id: str, *, evidence: dict[str, Any], fetched_at: str, http_status: int | None,
                        run_id: str | None) -> CaptureResult:
@@ -322,7 +353,7 @@ class Archive:
         self.record(Sighting(doc_id=doc_id, url=url, fetched_at=fetched_at, http_status=http_status,
                              run_id=run_id, reason=reason))
 
-    def _commit(self, doc_id: str, decide_commit: Callable[[dict[str, Any] | None], Commit]) -> CaptureResult:
+    def _commit(self, doc_id: str, decide_commit: Callable[[dict[str, Any] | None, str | None], Commit]) -> CaptureResult:
         """The one write path: under the document's lock, decide against the latest stored
         snapshot (storage.policy), then write the version (raw body, then the snapshot: the
         commit point), the capture line and the index rows, in that order."""
@@ -334,9 +365,12 @@ class Archive:
             self._batch.touch(doc_id)  # before the files: a kill after them leaves it listed
         with document_lock(folder):
             while True:
-                commit = decide_commit(self._latest_snapshot(doc_id))
+                latest = self._latest(doc_id)
+                commit = decide_commit(*(latest or (None, None)))
                 if commit.snapshot is None:
                     break
+                if self.before_version is not None and commit.snapshot.warc is not None:
+                    self.before_version()
                 try:
                     written = self._write_version(commit.snapshot, commit.raw_body)
                 except AlreadyExists:
@@ -365,7 +399,8 @@ class Archive:
     def _write_version(self, snapshot: Snapshot, raw_body: bytes) -> dict[str, Any]:
         """Write the version's files; returns the snapshot as written (JSON), for the index."""
         doc_id, version = snapshot.doc_id, snapshot.version
-        if snapshot.raw is not None:
+        # A version read again from an earlier response points to that version's raw file.
+        if snapshot.raw is not None and raw_body:
             raw_path = self.layout.raw(doc_id, version)
             # A raw file with no snapshot beside it was left by a crashed writer: it belongs
             # to no stored version, so replacing it changes nothing that was archived.
@@ -380,6 +415,21 @@ class Archive:
         write_once(self.layout.snapshot(doc_id, version), dump_json(data))
         return data
 
+    def _attachment_texts(self, snapshot: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+        """(sha256, text, error) of each stored attachment the snapshot lists, for the index."""
+        from .blobs import read_blob_meta
+
+        texts = []
+        for entry in snapshot.get("attachments") or ():
+            if entry.get("sha256"):
+                meta = read_blob_meta(self.layout, entry["sha256"]) or {}
+                texts.append((entry["sha256"], meta.get("text") or "", meta.get("text_error")))
+        return texts
+
+    def _index_attachment_texts(self, conn: sqlite3.Connection, snapshot: dict[str, Any]) -> None:
+        for sha256, text, error in self._attachment_texts(snapshot):
+            idx.put_attachment_text(conn, sha256, text, error)
+
     def _index_version(self, snapshot: dict[str, Any], capture_line: dict[str, Any] | None) -> None:
         doc_id = snapshot["doc_id"]
         conn = self.conn
@@ -391,7 +441,7 @@ class Archive:
             row = idx.document_row_after(doc_id, snapshot, previous, capture_line)
         else:
             row = idx.document_row(doc_id, snapshot, snapshot["version"], read_lines(self.layout.captures(doc_id))[0])
-        self._index_write(_put_version, snapshot, row)
+        self._index_write(_put_version, snapshot, row, self._attachment_texts(snapshot))
 
     # -- index maintenance ---------------------------------------------------------------
     def _index_document(self, conn: sqlite3.Connection, files: _DocFiles) -> None:
@@ -399,6 +449,7 @@ class Archive:
             return
         conn.execute("DELETE FROM versions WHERE doc_id = ?", (files.doc_id,))
         for snapshot in files.snapshots:
+            self._index_attachment_texts(conn, snapshot)
             idx.put_version(conn, idx.version_row(snapshot))
             idx.put_aliases(conn, files.doc_id, _alias_keys(snapshot))
         latest = files.snapshots[-1]
@@ -500,7 +551,7 @@ class Archive:
             VersionSummary(
                 doc_id=row["doc_id"], version=row["version"], kind=row["kind"], fetched_at=row["fetched_at"],
                 content_sha256=row["content_sha256"], changed_fields=json.loads(row["changed_fields"]),
-                minor=bool(row["minor"]), url=row["url"], title=row["title"],
+                minor=bool(row["minor"]), url=row["url"], title=row["title"], cause=row["cause"] or CAUSE_SITE,
             )
             for row in rows
         ]
@@ -517,7 +568,12 @@ class Archive:
         return Snapshot.from_json(self._read_snapshot(doc_id, version))
 
     def raw_body(self, doc_id: str, version: int) -> bytes:
-        return gzip.decompress(self.layout.raw(doc_id, version).read_bytes())
+        """The raw response body of a version (a version read again from an earlier
+        response shares that version's file)."""
+        snapshot = self._read_snapshot(doc_id, version)
+        name = (snapshot.get("raw") or {}).get("path")
+        path = self.layout.document_dir(doc_id) / name if name else self.layout.raw(doc_id, version)
+        return gzip.decompress(path.read_bytes())
 
     def captures(self, doc_id: str) -> list[dict[str, Any]]:
         return read_lines(self.layout.captures(doc_id))[0]
@@ -529,100 +585,20 @@ class Archive:
 
     # -- verify ------------------------------------------------------------------------
     def verify(self) -> VerifyReport:
-        """Check every snapshot against its hashes, and the index against the files.
+        """Check every file against its hashes, the chain of versions, the WARC records and
+        attachments they point to, the index against the files, and orphans (storage/verify.py).
 
         An index that lags behind the files (a crash between the two writes) is caught up
-        and reported under `repaired`; any contradiction is an error.
+        and reported under `repaired`; any contradiction is an error naming its file.
         """
         self._writable()
-        report = VerifyReport()
-        disk: dict[str, _DocFiles] = {}
-        for doc_id in self.layout.document_ids():
-            files = self._verify_document(doc_id, report)
-            if files is not None:
-                disk[doc_id] = files
-        self._verify_index(disk, report)
-        return report
-
-    def _verify_document(self, doc_id: str, report: VerifyReport) -> _DocFiles | None:
-        folder = self.layout.document_dir(doc_id)
-        for leftover in folder.glob(f"{TEMP_PREFIX}*"):
-            report.warnings.append(f"{leftover}: temporary file left by an interrupted write (harmless)")
-        versions = self.layout.versions_on_disk(doc_id)
-        if versions != list(range(1, len(versions) + 1)):
-            report.errors.append(f"{doc_id}: versions on disk are {versions}, expected 1..{len(versions)}")
-        snapshots = []
-        for version in versions:
-            try:
-                snapshot = self._read_snapshot(doc_id, version)
-            except CorruptSnapshot as exc:
-                report.errors.append(str(exc))
-                continue
-            report.versions += 1
-            self._verify_snapshot(snapshot, report)
-            snapshots.append(snapshot)
-        captures, bad = read_lines(self.layout.captures(doc_id))
-        if bad:
-            report.warnings.append(f"{doc_id}: {bad} unreadable line(s) in {self.layout.captures(doc_id).name} (torn write)")
-        if not versions:
-            report.warnings.append(f"{doc_id}: folder holds no version (interrupted first write)")
-            return None
-        report.documents += 1
-        return _DocFiles(doc_id, snapshots, captures, bad)
-
-    def _verify_snapshot(self, snapshot: dict[str, Any], report: VerifyReport) -> None:
-        doc_id, version = snapshot["doc_id"], snapshot["version"]
-        where = f"{doc_id} v{version}"
-        if snapshot.get("schema_version") != SCHEMA_VERSION:
-            report.errors.append(f"{where}: unknown schema_version {snapshot.get('schema_version')!r}")
-        if content_sha256(content_of(snapshot)) != snapshot.get("content_sha256"):
-            report.errors.append(f"{where}: content does not match content_sha256 (file altered)")
-        raw = snapshot.get("raw")
-        if raw:
-            path = self.layout.document_dir(doc_id) / raw["path"]
-            try:
-                body = gzip.decompress(path.read_bytes())
-            except (OSError, EOFError) as exc:
-                report.errors.append(f"{where}: raw body {path.name} unreadable ({exc})")
-                return
-            if hashlib.sha256(body).hexdigest() != raw["sha256"]:
-                report.errors.append(f"{where}: raw body {path.name} does not match its sha256")
-
-    def _verify_index(self, disk: dict[str, _DocFiles], report: VerifyReport) -> None:
-        if not self.layout.index.exists():
-            report.repaired.append("index was missing: rebuilt from the files")
-            self.reindex()
-            return
-        conn = self.conn
-        indexed = {row["doc_id"]: row for row in conn.execute("SELECT * FROM documents")}
-        version_rows = {
-            (row["doc_id"], row["version"]): row for row in conn.execute("SELECT * FROM versions")
-        }
-        for doc_id in sorted(set(indexed) - set(disk)):
-            report.errors.append(f"{doc_id}: in the index but its files are missing")
-        lagging = []
-        for doc_id, files in disk.items():
-            for snapshot in files.snapshots:
-                row = version_rows.get((doc_id, snapshot["version"]))
-                if row is None:
-                    lagging.append(doc_id)
-                elif row["content_sha256"] != snapshot["content_sha256"]:
-                    report.errors.append(f"{doc_id} v{snapshot['version']}: index hash differs from the file")
-            indexed_versions = sum(1 for key in version_rows if key[0] == doc_id)
-            if indexed_versions > len(files.snapshots):
-                report.errors.append(f"{doc_id}: index lists {indexed_versions} versions, files hold {len(files.snapshots)}")
-            doc_row = indexed.get(doc_id)
-            expected = idx.document_row(doc_id, files.snapshots[-1], files.snapshots[-1]["version"], files.captures) if files.snapshots else None
-            if doc_row is None or (expected and (doc_row["last_seen"] or "") < (expected["last_seen"] or "")):
-                lagging.append(doc_id)
-        if lagging:
-            with conn:
-                for doc_id in sorted(set(lagging)):
-                    self._index_document(conn, disk[doc_id])
-            report.repaired.append(f"index lagged behind the files for {len(set(lagging))} document(s): caught up")
+        return verify_archive(self)
 
 
-def _put_version(conn: sqlite3.Connection, snapshot: dict[str, Any], document: dict[str, Any]) -> None:
+def _put_version(conn: sqlite3.Connection, snapshot: dict[str, Any], document: dict[str, Any],
+                 attachment_texts: list[tuple[str, str, str | None]]) -> None:
+    for sha256, text, error in attachment_texts:
+        idx.put_attachment_text(conn, sha256, text, error)
     idx.put_version(conn, idx.version_row(snapshot))
     idx.put_document(conn, document)
     idx.put_aliases(conn, snapshot["doc_id"], _alias_keys(snapshot))

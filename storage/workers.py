@@ -33,11 +33,14 @@ from .errors import StorageError
 
 logger = logging.getLogger(__name__)
 
-# The only functions a child runs: name -> "module:function", each f(context, chunk) -> result.
+# The functions a child runs: name -> "module:function", each f(context, chunk) -> result.
+# A caller in a higher layer names its own function as "module:function" of the project
+# (crawler.reextract does), so this module never names what it does not import.
 TASKS = {
     "index-rows": "storage.rebuild:read_chunk",
     "export-lines": "storage.export:encode_chunk",
 }
+_PROJECT_MODULES = ("storage.", "crawler.")
 
 
 def cpu_count() -> int:
@@ -63,7 +66,10 @@ def prefetch(paths: Iterator[str] | list[str]) -> None:
 
 
 def _task(name: str) -> Callable[[Any, list[Any]], Any]:
-    module, _, function = TASKS[name].partition(":")
+    spec = TASKS.get(name) or (name if name.startswith(_PROJECT_MODULES) and ":" in name else None)
+    if spec is None:
+        raise KeyError(f"unknown worker task {name!r}")
+    module, _, function = spec.partition(":")
     return getattr(importlib.import_module(module), function)
 
 

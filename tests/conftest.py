@@ -16,6 +16,7 @@ from scheduler.demo_site import SiteProcess, default_state
 BIN = Path(sys.executable).parent / "kisi-archive"
 
 
+
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[SiteProcess]:
     """A fresh fixture site (the seeded state) served on 127.0.0.1 for one test."""

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from seeded import EVENT_GROUPS, EVENTS
+
 pytestmark = pytest.mark.e2e
 
 POST = 2357
@@ -47,7 +49,7 @@ def test_rename_and_rename_back_keep_one_document(site, cli) -> None:
     assert cli.crawl(site).json()["counts"]["new_versions"] == 1
     back = doc(cli, new_url)
     assert back["canonical_url"] == old_url and back["version"] == 3
-    assert len(cli("list", "--json").json()) == 17
+    assert len(cli("list", "--json").json()) == len(EVENTS)
 
 
 def test_removal_needs_confirmation_then_restore(site, cli) -> None:
@@ -147,7 +149,7 @@ def test_sources_fail_independently(site, cli) -> None:
     assert sources["feed"]["status"] == "missing (404)"
     assert sources["sitemap"]["status"] == "malformed"
     assert sources["listing"]["status"] == "ok"
-    assert summary["counts"]["new_documents"] == 17
+    assert summary["counts"]["new_documents"] == len(EVENTS)
 
 
 def test_without_rest_an_unchanged_recrawl_fetches_almost_nothing(site, cli) -> None:
@@ -192,7 +194,7 @@ def test_translations_form_a_group(site, cli) -> None:
     grouped = cli("list", "--groups").out
     line = next(line for line in grouped.splitlines() if english["doc_id"] in line)
     assert ru_id in line and kk_id in line
-    assert len(grouped.splitlines()) == 17 - 4  # three groups absorb four documents
+    assert len(grouped.splitlines()) == EVENT_GROUPS  # each translation group is one line
 
 
 def test_pages_with_validators_cost_a_304(site, cli) -> None:
@@ -202,15 +204,15 @@ def test_pages_with_validators_cost_a_304(site, cli) -> None:
     before = {d["doc_id"]: d["last_seen"] for d in cli("list", "--json").json()}
     site.clear_requests()
     counts = cli.crawl(site, "--full").json()["counts"]
-    assert counts["not_modified"] == 17 and counts["fetched"] == 0 and counts["new_versions"] == 0
+    assert counts["not_modified"] == len(EVENTS) and counts["fetched"] == 0 and counts["new_versions"] == 0
     pages = [r for r in site.requests() if r["status"] == 304 and "/feed/" not in r["path"]]
-    assert len(pages) == 17 and all(r["if_none_match"] for r in pages)
+    assert len(pages) == len(EVENTS) and all(r["if_none_match"] for r in pages)
     after = cli("list", "--json").json()
     assert all(d["versions"] == 1 and d["last_seen"] >= before[d["doc_id"]] for d in after)
     with site.modify() as state:
         state.edit(POST, title="Edited behind a cache")
     counts = cli.crawl(site, "--full").json()["counts"]
-    assert counts["new_versions"] == 1 and counts["not_modified"] == 16
+    assert counts["new_versions"] == 1 and counts["not_modified"] == len(EVENTS) - 1
 
 
 def test_posts_no_signal_covers_are_rechecked_as_they_age(site, cli) -> None:
@@ -229,13 +231,13 @@ def test_posts_no_signal_covers_are_rechecked_as_they_age(site, cli) -> None:
         cli.env["KISI_NOW"] = now
         return cli.crawl(site).json()["counts"]
 
-    assert crawl_at("2026-11-01T00:00:00+00:00")["new_documents"] == 18
+    assert crawl_at("2026-11-01T00:00:00+00:00")["new_documents"] == len(EVENTS) + 1
     assert crawl_at("2026-11-01T12:00:00+00:00")["fetched"] == 0  # nothing is due yet
     next_day = crawl_at("2026-11-02T06:00:00+00:00")
     assert next_day["rechecks"] == 1 and next_day["fetched"] == 1  # only the day-old post
     assert {d["post_id"]: d["last_seen"] for d in cli("list", "--json").json()}[fresh.id] == "2026-11-02T06:00:00+00:00"
     months_later = crawl_at("2027-03-01T00:00:00+00:00")
-    assert months_later["rechecks"] == 18 and months_later["new_versions"] == 0
+    assert months_later["rechecks"] == len(EVENTS) + 1 and months_later["new_versions"] == 0
 
 
 @pytest.mark.parametrize("rest", ["open", "401"])

@@ -19,12 +19,18 @@ def test_precedence_defaults_file_environment_flags(tmp_path: Path) -> None:
     assert (from_file.concurrency, from_file.timeout) == (1, 5.0)
     assert from_file.archive_dir == tmp_path / "data"  # relative to the file
     assert from_file.sections == (Section("https://example.org/", "news"),)
+    assert (from_file.site, from_file.category) == ("https://example.org/", "news")  # discovery starts there
     from_env = load_config(config_file, environ={"KISI_TIMEOUT": "7"})
     assert (from_env.concurrency, from_env.timeout) == (1, 7.0)
     from_flags = load_config(config_file, flags={"timeout": 9, "site": "https://other.org/en", "category": "events"},
                              environ={"KISI_TIMEOUT": "7"})
     assert from_flags.timeout == 9
-    assert from_flags.sections == (Section("https://other.org/en/", "events"),)
+    assert from_flags.seed == Section("https://other.org/en/", "events") and from_flags.sections == ()
+
+
+def test_the_built_in_profile_names_no_slug_but_the_english_one() -> None:
+    config = load_config(environ={})
+    assert config.seed == Section("https://kisi.kz/en/", "events") and config.discover and config.sections == ()
 
 
 def test_config_file_from_environment(tmp_path: Path) -> None:
@@ -59,3 +65,74 @@ def test_every_setting_is_documented() -> None:
     for option in OPTIONS:
         assert f"`{option.name}`" in text, option.name
         assert option.env is None or f"`{option.env}`" in text, option.env
+
+
+# -- every setting says what it takes, and refuses anything else ---------------------------
+@pytest.mark.parametrize("env, value", [
+    ({"KISI_DOWNLOAD_DELAY": "-1"}, "download_delay takes a number of seconds from 0 to 3600, not '-1'"),
+    ({"KISI_DOWNLOAD_DELAY": "nan"}, "download_delay takes"),
+    ({"KISI_TIMEOUT": "0"}, "timeout takes a number of seconds from more than 0"),
+    ({"KISI_TIMEOUT": "1e400"}, "timeout takes"),
+    ({"KISI_CONCURRENCY": "99999999999999999999"}, "concurrency takes a whole number from 1 to 16"),
+    ({"KISI_CONCURRENCY": "1.5"}, "concurrency takes a whole number"),
+    ({"KISI_RETRIES": "-1"}, "retries takes"),
+    ({"KISI_EVERY": "6"}, "every takes a duration with a unit"),
+    ({"KISI_EVERY": "-1h"}, "every takes a duration with a unit"),
+    ({"KISI_STALE_AFTER": "2 days"}, "stale_after takes a duration"),
+    ({"KISI_RECHECK_MIN": "0"}, "recheck_min takes"),
+    ({"KISI_CRAWL_TIME_LIMIT": "0"}, "crawl_time_limit takes"),
+    ({"KISI_TIMEZONE": "Mars/Olympus"}, "timezone takes a time zone name"),
+    ({"KISI_NOW": "2026-13-01"}, "now takes an ISO 8601 instant"),
+    ({"KISI_FULL": "maybe"}, "full takes true or false"),
+    ({"KISI_LOG_FORMAT": "xml"}, "log_format takes one of text, json"),
+    ({"KISI_LOG_LEVEL": "LOUD"}, "log_level takes one of"),
+    ({"KISI_CONTACT": "me@example.org\r\nX-Injected: 1"}, "contact takes a contact URL or e-mail address, on one line"),
+    ({"KISI_WEBHOOK": "ftp://example.org/"}, "webhook takes an http:// or https:// URL"),
+    ({"KISI_SERVE_PORT": "65536"}, "serve_port takes a whole number from 0 to 65535"),
+    ({"KISI_SITE": "not-a-url"}, "site takes an http:// or https:// URL with a host"),
+    ({"KISI_SITE": "https://example.org:port/"}, "site takes"),
+    ({"KISI_DISCOVER": "perhaps"}, "discover takes true or false"),
+])
+def test_bad_values_name_the_setting_and_what_it_takes(env: dict[str, str], value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ=env)
+    message = str(caught.value)
+    assert message.startswith("$" + next(iter(env))) and value in message
+
+
+@pytest.mark.parametrize("env, name, expected", [
+    ({"KISI_DOWNLOAD_DELAY": "0"}, "download_delay", 0.0),
+    ({"KISI_CRAWL_TIME_LIMIT": "90"}, "crawl_time_limit", 90.0),  # documented in seconds
+    ({"KISI_CRAWL_TIME_LIMIT": "2h"}, "crawl_time_limit", 7200.0),
+    ({"KISI_REMOVAL_GRACE": "0s"}, "removal_grace", "0s"),
+    ({"KISI_SWEEP_EVERY": "12h"}, "sweep_every", "12h"),
+    ({"KISI_LOG_LEVEL": "debug"}, "log_level", "DEBUG"),
+    ({"KISI_FULL": "yes"}, "full", True),
+    ({"KISI_TIMEZONE": "Asia/Almaty"}, "timezone", "Asia/Almaty"),
+    ({"KISI_NOW": "2026-01-31T12:00:00Z"}, "now", "2026-01-31T12:00:00Z"),
+])
+def test_good_values_are_read(env: dict[str, str], name: str, expected: object) -> None:
+    assert getattr(load_config(environ=env), name) == expected
+
+
+def test_file_values_are_checked_too(tmp_path: Path) -> None:
+    config_file = tmp_path / "kisi.toml"
+    for body, message in (("concurrency = 0\n", "concurrency takes a whole number from 1 to 16, not '0'"),
+                          ("full = 3\n", "full takes true or false"),
+                          ("timeout = true\n", "timeout takes"),
+                          ('[[sections]]\nurl = "example.org"\ncategory = "news"\n', "url takes an http://"),
+                          ('[[sections]]\nurl = "https://example.org/"\n', "each section needs url and category"),
+                          ('[[sections]]\nurl = "https://example.org/"\ncategory = "news"\nlang = "en"\n',
+                           "unknown key 'lang'")):
+        config_file.write_text(body)
+        with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            load_config(config_file, environ={})
+
+
+def test_what_each_setting_takes_is_documented() -> None:
+    from crawler.config import Accepts
+
+    text = " ".join(DOCS.read_text("utf-8").split())
+    for option in OPTIONS:
+        assert isinstance(option.parse, Accepts), option.name
+        assert f"| `{option.name}` | {option.parse.takes} |" in text, option.name

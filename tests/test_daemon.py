@@ -313,7 +313,10 @@ def test_scheduled_runs_busy_archive_and_sigterm_mid_crawl(site, cli, daemons) -
     # Make the next crawls slow, so one is in flight while we act.
     with site.modify() as state:
         state.slow_down("/en/category/events/", 6)
-    holder = wait_for(lambda: crawling(cli), 20, "a crawl in progress", daemon)
+    # A crawl that started before the slow-down may be just ending: wait for one that started
+    # after it, whose listing request will take 6 s.
+    before = {r.run_id for r in runs(cli)}
+    holder = wait_for(lambda: (h := crawling(cli)) and h.run_id not in before and h, 20, "a crawl in progress", daemon)
     busy = cli.crawl(site, check=False)
     assert busy.code == 4, busy
     assert busy.err.count("\n") == 1 and "another crawl is writing" in busy.err and holder.run_id in busy.err

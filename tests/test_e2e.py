@@ -9,10 +9,7 @@ from scheduler.demo_site import Post
 
 pytestmark = pytest.mark.e2e
 
-EN_EVENTS = {2291, 2304, 2318, 2333, 2342, 2357, 2368, 2381, 2390, 2398, 2412, 2427, 2440}
-TRANSLATIONS = {2369, 2374, 2336, 2383}  # ru/kk translations of English events, reached by hreflang
-OTHER_CATEGORIES = {2419, 2444, 2431}
-STATIC_PAGES = {2105, 2107, 14, 16}
+from seeded import EVENTS, OTHER_POSTS, PAGES
 
 
 def post_ids(listing: list[dict]) -> set[int]:
@@ -20,15 +17,15 @@ def post_ids(listing: list[dict]) -> set[int]:
 
 
 def test_crawl_inspect_recrawl_edit_publish(site, cli) -> None:
-    # First crawl: every English event and its translations, nothing else.
+    # First crawl, given the English category only: every event in every language, nothing else.
     summary = cli.crawl(site).json()
     assert summary["outcome"] == "completed"
     counts = summary["counts"]
-    assert counts["new_documents"] == len(EN_EVENTS | TRANSLATIONS)
+    assert counts["new_documents"] == len(EVENTS)
     assert counts["errors"] == 0
     listing = cli("list", "--json").json()
-    assert post_ids(listing) == EN_EVENTS | TRANSLATIONS
-    assert not post_ids(listing) & (OTHER_CATEGORIES | STATIC_PAGES)
+    assert post_ids(listing) == EVENTS
+    assert not post_ids(listing) & (OTHER_POSTS | PAGES)
     for doc in listing:
         assert {"doc_id", "post_id", "url", "title", "language", "date_published", "versions", "last_seen"} <= set(doc)
         assert doc["versions"] == 1
@@ -59,7 +56,7 @@ def test_crawl_inspect_recrawl_edit_publish(site, cli) -> None:
     # A full re-crawl fetches every post again (new nonces, counters): still no new version.
     again = cli.crawl(site, "--full").json()["counts"]
     assert again["new_versions"] == 0 and again["new_documents"] == 0
-    assert again["unchanged"] == len(EN_EVENTS | TRANSLATIONS)
+    assert again["unchanged"] == len(EVENTS)
     assert all(doc["versions"] == 1 for doc in cli("list", "--json").json())
 
     # Edit one post's text: exactly one new version, and history names the field.
@@ -84,7 +81,7 @@ def test_crawl_inspect_recrawl_edit_publish(site, cli) -> None:
     unrelated = cli.crawl(site, "--full").json()["counts"]
     assert unrelated["new_versions"] == 0 and unrelated["new_documents"] == 0
     listing = cli("list", "--json").json()
-    assert post_ids(listing) == EN_EVENTS | TRANSLATIONS
+    assert post_ids(listing) == EVENTS
     assert {d["post_id"]: d["versions"] for d in listing if d["versions"] > 1} == {2342: 2}
     assert next(d for d in listing if d["post_id"] == 2368)["last_seen"] >= first_seen
 
@@ -207,7 +204,7 @@ def test_scrapy_crawl_from_the_project_root_writes_the_same_archive(site, cli) -
     proc = subprocess.run([str(scrapy), "crawl", "events", "-L", "WARNING"], cwd=root, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert post_ids(cli("list", "--json").json()) == EN_EVENTS | TRANSLATIONS
+    assert post_ids(cli("list", "--json").json()) == EVENTS
     # The command sees what scrapy stored: an unchanged crawl adds nothing.
     assert cli.crawl(site, "--full").json()["counts"]["new_versions"] == 0
     # A crawl that fails exits as `kisi-archive crawl` does (3: the site could not be crawled).

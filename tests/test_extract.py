@@ -834,7 +834,7 @@ def test_extracted_page_is_frozen_and_keeps_the_contract_fields() -> None:
     names = [f.name for f in dataclasses.fields(ExtractedPage)]
     # What a post says is storage's PostContent, declared once; then how the page was read.
     assert names == [*CONTENT_FIELDS, "page_kind", "extractor", "warnings", "category_links",
-                     "language_evidence", "decoding"]
+                     "language_evidence", "decoding", "links", "asset_hosts"]
     assert set(CONTENT_FIELDS) == {
         "title", "text", "canonical_url", "shortlink", "post_id", "language", "date_published", "date_modified",
         "author", "categories", "tags", "alternates"}  # fmt: skip

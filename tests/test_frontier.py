@@ -14,14 +14,16 @@ from typing import Any
 
 import pytest
 
+from crawler import explorer as ex
 from crawler import orders as o
 from crawler import plan
 from crawler.config import Section
 from crawler.extract import ExtractedPage
 from crawler.frontier import Frontier, Options
 from crawler.known import Known, KnownDocuments
-from crawler.memory import CrawlMemory, PendingRemoval, SectionMemory, validators_of_v1
+from crawler.memory import CrawlMemory, PendingRemoval, SectionMemory, SiteMemory, validators_of_v1
 from crawler.orders import Fetch, FetchFailure, Reply, Step
+from fixture_pages import answers as fixture_answers
 from storage import Capture, Removal, Sighting
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -46,20 +48,24 @@ def known(n: int, *, removed: bool = False, published: str = "2024-01-01T00:00:0
 
 def memory(*, category_id: int | None = 12, high_water: str | None = "2026-11-20T00:00:00+00:00",
            members: list[int] | None = None, listing_head: list[int] | None = None,
-           signals: dict[int, str] | None = None, last_sweep: str | None = HOURS_AGO, **extra: Any) -> CrawlMemory:
+           signals: dict[int, str] | None = None, last_sweep: str | None = HOURS_AGO, rest: str | None = "ok",
+           **extra: Any) -> CrawlMemory:
     from storage.urls import normalize_url
 
-    section = SectionMemory(category_id=category_id, high_water=high_water, members=sorted(members or []),
+    section = SectionMemory(category_id=category_id, members=sorted(members or []),
                             listing_head=[normalize_url(url(n)) for n in listing_head or []])
-    return CrawlMemory(sections={LABEL: section}, signals={f"kisi.kz:{n}": t for n, t in (signals or {}).items()},
-                       last_sweep=last_sweep, **extra)
+    site = SiteMemory(high_water=high_water, rest=rest)
+    return CrawlMemory(sites={f"{SITE}/": site}, sections={LABEL: section},
+                       signals={f"kisi.kz:{n}": t for n, t in (signals or {}).items()}, last_sweep=last_sweep, **extra)
 
 
 def frontier(mem: CrawlMemory | None = None, docs: list[Known] = (), **options: Any) -> Frontier:
     # Rechecks are switched off unless a test asks for them: they would blur other tables.
     options.setdefault("recheck", plan.RecheckPolicy(min_interval=timedelta(days=3650),
                                                      max_interval=timedelta(days=3650)))
-    return Frontier([SECTION], mem or memory(), KnownDocuments(docs), Options(run_id="run-2", **options), NOW)
+    options.setdefault("seed", SECTION)
+    options.setdefault("discover", False)
+    return Frontier(mem or memory(), KnownDocuments(docs), Options(run_id="run-2", **options), NOW)
 
 
 def rest_posts(posts: list[tuple[int, str]], total: int | None = None, pages: int = 1) -> Reply:
@@ -229,7 +235,7 @@ def test_rest_full_enumeration_pages_to_the_end() -> None:
 @pytest.mark.parametrize("status, report", [(401, "refused (401)"), (403, "refused (403)"), (404, "missing (404)")])
 def test_without_rest_the_sitemap_is_read_once(status: int, report: str) -> None:
     other = Section(f"{SITE}/", "sobytiya", "ru")
-    front = Frontier([SECTION, other], memory(), KnownDocuments(), Options(), NOW)
+    front = Frontier(memory(), KnownDocuments(), Options(seed=SECTION, sections=(other,), discover=False), NOW)
     step = front.start()
     sitemaps = []
     for order in of_kind(step, o.REST_POSTS) + of_kind(step, o.REST_CATEGORIES):
@@ -244,14 +250,14 @@ def test_a_rest_post_that_failed_holds_the_mark_back() -> None:
     fetch = first(front.on_reply(order, rest_posts([(7, "2026-11-27T10:00:00"), (6, "2026-11-19T00:00:00")])), o.POST)
     front.on_failure(fetch, FetchFailure(o.UNREACHABLE, "TimeoutError: took too long"))
     mem, report = front.close(finished=True)
-    assert mem.sections[LABEL].high_water == "2026-11-27T09:59:59+00:00" and report.counts["errors"] == 1
+    assert mem.sites[f"{SITE}/"].high_water == "2026-11-27T09:59:59+00:00" and report.counts["errors"] == 1
 
 
 def test_an_unfinished_run_keeps_the_mark() -> None:
     front = frontier()
     order = first(front.start(), o.REST_POSTS)
     front.on_reply(order, rest_posts([(7, "2026-11-27T10:00:00")]))
-    assert front.close(finished=False)[0].sections[LABEL].high_water == MARK
+    assert front.close(finished=False)[0].sites[f"{SITE}/"].high_water == MARK
 
 
 # -- feed and listing -----------------------------------------------------------------------------
@@ -418,7 +424,8 @@ def test_a_post_trashed_between_routine_runs_is_pending_then_removed() -> None:
     assert list(mem.pending_removals) == ["kisi.kz-en-2"] and 2 in mem.sections[LABEL].members
 
     # Run 2, routine, by another run: the REST enumeration confirms it.
-    later = Frontier([SECTION], mem, KnownDocuments(docs), Options(run_id="run-3"), NOW + timedelta(hours=6))
+    later = Frontier(mem, KnownDocuments(docs), Options(seed=SECTION, discover=False, run_id="run-3"),
+                     NOW + timedelta(hours=6))
     records = drive(later, later.start(), site_answers(live={1, 3}, gone={2}))
     [removal] = [r for r in records if isinstance(r, Removal)]
     assert removal.doc_id == "kisi.kz-en-2"
@@ -512,4 +519,124 @@ def test_schema_1_state_is_read_and_its_validators_handed_over() -> None:
     assert mem.pending_removals["kisi.kz-en-2"].evidence == [{"url_status": 404}] and mem.sweep_requested
     assert validators_of_v1(v1) == v1["validators"]
     again = CrawlMemory.from_json(json.loads(json.dumps(mem.to_json())))
-    assert again == mem and again.schema_version == 2 and validators_of_v1(mem.to_json()) == {}
+    assert mem.sites[f"{SITE}/"].high_water == MARK  # the mark moved from the section to its site
+    assert again == mem and again.schema_version == 3 and validators_of_v1(mem.to_json()) == {}
+
+
+# -- several languages ----------------------------------------------------------------------------
+RU = Section(f"{SITE}/", "%d1%81%d0%be%d0%b1%d1%8b%d1%82%d0%b8%d1%8f", "ru")
+KK = Section(f"{SITE}/kz/", "events-kz", "kk")
+
+
+def three_languages(**site: Any) -> CrawlMemory:
+    """Three sections an earlier run crawled (their first listing pages remembered)."""
+    mem = memory(listing_head=[1], **site)
+    for section, category_id in ((RU, 3), (KK, 27)):
+        mem.sections[section.label] = SectionMemory(category_id=category_id, listing_head=["https://kisi.kz/x"])
+    return mem
+
+
+def test_one_rest_request_reads_every_language_of_a_site() -> None:
+    front = frontier(three_languages(), sections=(RU, KK))
+    step = front.start()
+    [rest] = of_kind(step, o.REST_POSTS)
+    assert "categories=3%2C12%2C27" in rest.url and rest.mode == o.HEAD
+    assert len(of_kind(step, o.FEED)) == 1  # the feed's validators are site-wide
+    assert len(of_kind(step, o.LISTING)) == 3 and len(step.fetches) == 5
+
+
+def test_a_rest_post_belongs_to_the_section_of_its_category() -> None:
+    front = frontier(three_languages(), sections=(RU, KK))
+    rest = first(front.start(), o.REST_POSTS)
+    body = json.dumps([{"id": 9, "link": f"{SITE}/kz/zhana/", "modified_gmt": "2026-11-27T10:00:00", "categories": [27]}])
+    step = front.on_reply(rest, Reply(url=rest.url, status=200, body=body.encode(),
+                                      headers={"x-wp-total": "1", "x-wp-totalpages": "1"}))
+    [fetch] = of_kind(step, o.POST)
+    assert fetch.section == KK.label and front.runs[KK.label].rest_ids == {9}
+
+
+def test_without_rest_a_304_feed_spares_the_listings_and_the_sitemap_enumerates() -> None:
+    front = frontier(three_languages(rest="refused (401)"), sections=(RU, KK))
+    step = front.start()
+    assert not of_kind(step, o.REST_POSTS) and not of_kind(step, o.LISTING)
+    assert [f.url for f in of_kind(step, o.SITEMAP)] == [f"{SITE}/wp-sitemap.xml"]
+    feed = first(step, o.FEED)
+    assert not front.on_reply(feed, Reply(url=feed.url, status=304)).fetches  # nothing changed on the site
+    # A feed that answers 200 (something was published or edited) brings the listings in.
+    again = frontier(three_languages(rest="refused (401)"), sections=(RU, KK))
+    feed = first(again.start(), o.FEED)
+    assert len(of_kind(again.on_reply(feed, rss([])), o.LISTING)) == 3
+
+
+def test_first_contact_comes_first_and_its_sections_follow() -> None:
+    front = frontier(CrawlMemory(), discover=True)
+    step = front.start()
+    assert {f.kind for f in step.fetches} == {ex.HOME, ex.SEED_LISTING, ex.PLL_LANGUAGES, ex.SEED_CATEGORY}
+    from scheduler.demo_site import default_state
+
+    answer = fixture_answers(default_state(), SITE)
+    records: list = []
+    queue = list(step.fetches)
+    kinds = []
+    while queue:
+        order = queue.pop(0)
+        kinds.append(order.kind)
+        if order.kind == o.POST:
+            continue
+        out = front.on_reply(order, answer(order.url))
+        queue += out.fetches
+        records += out.records
+    labels = {run.section.language: run.label for run in front.runs.values()}
+    assert set(labels) == {"en", "ru", "kk"} and labels["kk"].endswith("/kz/category/events-kz/")
+    assert kinds.index(o.FEED) > kinds.index(ex.SEED_LISTING)  # the sections start once first contact is done
+    structure = front.memory.sites[f"{SITE}/"].structure
+    assert {s["language"] for s in structure["sections"]} == {"en", "ru", "kk"}
+
+
+def test_a_translation_in_a_language_without_a_section_brings_its_category() -> None:
+    front = frontier(memory(), discover=True)
+    front.memory.sites[f"{SITE}/"].structure = {"root": f"{SITE}/", "seed": SECTION.listing_url, "sections": [
+        {"language": "en", "listing": SECTION.listing_url, "category": "events", "evidence": ["the configured category"]}]}
+    front = Frontier(front.memory, KnownDocuments(), Options(seed=SECTION, discover=True, run_id="r"), NOW)
+    order = first(front._post(front.runs[LABEL], f"{SITE}/kz/saraptamalyq/", "hreflang", translation_of=url(7)), o.POST)
+    kazakh = replace(page(8, alternates={}), language="kk", canonical_url=f"{SITE}/kz/saraptamalyq/",
+                     category_links=(f"{SITE}/kz/category/events-kz/",))
+    step = front.on_reply(order, ok(order), kazakh)
+    assert [r.language for r in step.records] == ["kk"]
+    added = front.runs[f"{SITE}/kz/category/events-kz/"]
+    assert added.section.language == "kk" and of_kind(step, o.LISTING)[0].section == added.label
+    [found] = [s for s in front.memory.sites[f"{SITE}/"].structure["sections"] if s["language"] == "kk"]
+    assert "a translation of" in found["evidence"][0]
+
+
+def test_a_url_that_now_leads_to_another_post_is_gone_for_its_own() -> None:
+    # WordPress's redirect_guess_404_permalink sends the URL of a trashed post to a post whose
+    # slug starts the same: the URL no longer serves this post; its shortlink (404) decides.
+    docs = [known(1), known(2)]
+    front = frontier(memory(members=[1, 2]), docs)
+
+    def answer(order: Fetch) -> Any:
+        if order.kind == o.POST and "event-2" in order.url:
+            return ok(order), page(20)  # /en/event-2/ -> 301 -> /en/event-20/
+        if order.kind == o.SHORTLINK:
+            return Reply(url=order.url, status=404)
+        return site_answers(live={1})(order)
+
+    drive(front, front.start(), answer)
+    mem, report = front.close(finished=True)
+    pending = mem.pending_removals["kisi.kz-en-2"]
+    assert pending.evidence[-1]["url_led_to"].startswith("post 20 at") and report.counts["errors"] == 0
+
+
+def test_a_check_that_did_not_conclude_keeps_the_post_in_the_enumeration() -> None:
+    docs = [known(1), known(2)]
+    front = frontier(memory(members=[1, 2]), docs)
+
+    def answer(order: Fetch) -> Any:
+        if order.kind == o.POST and "event-2" in order.url:
+            return Reply(url=order.url, status=503)
+        return site_answers(live={1})(order)
+
+    drive(front, front.start(), answer)
+    mem, _ = front.close(finished=True)
+    assert mem.sections[LABEL].members == [1, 2]  # the next run's enumeration is evidence again

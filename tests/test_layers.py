@@ -16,10 +16,13 @@ PROJECT = ("storage", "crawler", "scheduler")
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 # Third-party packages each layer may use. Anything else a layer imports is a crossing.
 ALLOWED: dict[str, set[str]] = {
-    # A plain library: no Scrapy, Twisted, APScheduler or CLI framework.
-    "storage": set(),
-    # Scrapy and its stack, the extractor and its parsers; never the scheduler, APScheduler or click.
-    "crawler": {"storage", "scrapy", "twisted", "trafilatura", "lxml", "w3lib", "parsel", "itemadapter"},
+    # A plain library: no Scrapy, Twisted, APScheduler or CLI framework. warcio (pure Python,
+    # streams and digests only) reads and writes the archive's own WARC files.
+    "storage": {"warcio"},
+    # Scrapy and its stack, the extractor and its parsers, the PDF reader, the crawl's progress
+    # bar (tqdm); never the scheduler, APScheduler or click.
+    "crawler": {"storage", "scrapy", "twisted", "trafilatura", "lxml", "w3lib", "parsel", "itemadapter",
+                "pypdfium2", "tqdm"},
     # Orchestration and the CLI; crawls run in a child process, so no Scrapy or Twisted here.
     "scheduler": {"storage", "crawler", "apscheduler", "click", "starlette", "jinja2", "uvicorn",
                   "prometheus_client", "markupsafe"},

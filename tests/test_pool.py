@@ -167,7 +167,5 @@ def test_extract_workers_setting() -> None:
     assert extract_workers(load_config(environ={}).extract_workers) == cpu_count()
     assert extract_workers(load_config(environ={"KISI_EXTRACT_WORKERS": "0"}).extract_workers) == 0
     assert extract_workers(load_config(environ={"KISI_EXTRACT_WORKERS": "3"}).extract_workers) == 3
-    with pytest.raises(ConfigError, match="KISI_EXTRACT_WORKERS"):
+    with pytest.raises(ConfigError, match="KISI_EXTRACT_WORKERS: extract_workers takes auto, or a whole number"):
         load_config(environ={"KISI_EXTRACT_WORKERS": "-1"})
-    with pytest.raises(ConfigError, match="extract_workers"):
-        extract_workers(-2)

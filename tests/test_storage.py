@@ -134,9 +134,12 @@ def test_crash_between_files_and_index_still_verifies(archive: Archive) -> None:
     archive.record_capture(capture())
     # Simulate a crash after the snapshot file was written but before the index row:
     # write version 2 by hand exactly as the store would, and leave a stray temp file.
-    v2 = json.loads(archive.layout.snapshot("kisi.kz-en-2368", 1).read_text("utf-8"))
+    v1_bytes = archive.layout.snapshot("kisi.kz-en-2368", 1).read_bytes()
+    v2 = json.loads(v1_bytes)
+    import hashlib
     from storage.policy import content_of, content_sha256
-    v2.update(version=2, title="Edited", kind="edit", previous_version=1, changed_fields=["title"], raw=None)
+    v2.update(version=2, title="Edited", kind="edit", previous_version=1, changed_fields=["title"], raw=None,
+              previous_sha256=hashlib.sha256(v1_bytes).hexdigest())
     v2["content_sha256"] = content_sha256(content_of(v2))
     write_once(archive.layout.snapshot("kisi.kz-en-2368", 2), json.dumps(v2).encode())
     (archive.layout.document_dir("kisi.kz-en-2368") / ".tmp-v0003.json.123.abcd").write_bytes(b"{partial")

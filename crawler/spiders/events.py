@@ -8,7 +8,8 @@ pipeline. When nothing is in flight it asks the frontier for the next phase.
 
 Posts are extracted in worker processes (crawler/pool.py) while downloads go on: `_reply`
 awaits the page's extraction; a page whose extraction fails twice (its worker died or
-hung) is a page error, like a failed download.
+hung) is a page error, like a failed download. An attachment's text (a PDF's) is read
+there too; one that fails twice is kept without its text, saying why.
 """
 from __future__ import annotations
 
@@ -18,35 +19,22 @@ from typing import Any, AsyncIterator, Iterator
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
-from twisted.internet.error import ConnectError, DNSLookupError, TCPTimedOutError, TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
 
 from crawler import orders
 from crawler.config import extract_workers
-from crawler.extract import ExtractedPage
 from crawler.orders import Fetch, FetchFailure, Reply, Step
-from crawler.pool import ExtractionFailed, PageJob, WorkerPool
+from crawler.pdftext import AttachmentText
+from crawler.pool import AttachmentJob, ExtractionFailed, PageJob, WorkerPool
 from crawler.session import CrawlSession, session_of
+from crawler.spiders.translate import ACCEPTED_STATUSES, classify, to_reply
 from storage.urls import site_key
 
-try:  # Scrapy >= 2.14 wraps connection failures in its own exceptions
-    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
-    _SCRAPY_UNREACHABLE: tuple[type[BaseException], ...] = (
-        CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError)
-except ImportError:  # pragma: no cover
-    _SCRAPY_UNREACHABLE = ()
-
 logger = logging.getLogger(__name__)
-
-UNREACHABLE = (DNSLookupError, ConnectError, TCPTimedOutError, TxTimeoutError, *_SCRAPY_UNREACHABLE)
-# Every status reaches the frontier (a 404 is evidence, a 304 a confirmation), except the
-# redirects, which Scrapy follows first.
-ACCEPTED_STATUSES = [304, *range(400, 600)]
 
 
 class EventsSpider(scrapy.Spider):
@@ -58,8 +46,8 @@ class EventsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.session = session_of(crawler)
         spider.frontier = spider.session.frontier
-        spider.allowed_domains = sorted({site_key(s.url) for s in spider.session.config.sections})
         config = spider.session.config
+        spider.allowed_domains = sorted({site_key(s.url) for s in (config.seed, *config.sections)})
         spider.pool = WorkerPool(extract_workers(config.extract_workers),
                                  log_level=logging.getLevelName(config.log_level.upper()))
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
@@ -79,9 +67,12 @@ class EventsSpider(scrapy.Spider):
 
     def _request(self, order: Fetch) -> scrapy.Request:
         # The frontier de-duplicates itself; Scrapy's filter would also drop rechecks.
+        meta = {"order": order, "conditional": order.conditional, "handle_httpstatus_list": ACCEPTED_STATUSES}
+        if order.kind == orders.ATTACHMENT:
+            limit = self.session.config.max_attachment_mb * 1024 * 1024
+            meta.update(download_maxsize=limit, download_warnsize=limit)
         return scrapy.Request(order.url, callback=self._reply, errback=self._failed, priority=order.priority,
-                              meta={"order": order, "conditional": order.conditional,
-                                    "handle_httpstatus_list": ACCEPTED_STATUSES}, dont_filter=True)
+                              meta=meta, dont_filter=True)
 
     async def _reply(self, response: Response) -> AsyncIterator[Any]:
         order: Fetch = response.meta["order"]
@@ -96,6 +87,11 @@ class EventsSpider(scrapy.Spider):
                 for out in self._emit(step):
                     yield out
                 return
+        elif order.kind == orders.ATTACHMENT and reply.status == 200:
+            try:
+                page = await self._attachment_text(reply)
+            except ExtractionFailed as exc:  # kept without its text, and the reason why
+                page = AttachmentText(error=f"text extraction failed: {exc}")
         step = self.frontier.on_reply(order, reply, page)
         self._log_errors()
         for out in self._emit(step):
@@ -104,6 +100,11 @@ class EventsSpider(scrapy.Spider):
     def _extract(self, reply: Reply) -> Any:
         """The page's extraction by the pool, as something a Scrapy coroutine can await."""
         job = PageJob(reply.body, reply.header("Content-Type"), reply.url, reply.header("Link"))
+        return maybe_deferred_to_future(on_reactor(self.pool.submit(job)))
+
+    def _attachment_text(self, reply: Reply) -> Any:
+        """An attachment's text (a PDF's, crawler/pdftext.py) by the pool: PDFium is CPU work too."""
+        job = AttachmentJob(reply.body, reply.header("Content-Type"), reply.url)
         return maybe_deferred_to_future(on_reactor(self.pool.submit(job)))
 
     def _failed(self, failure: Failure) -> Iterator[Any]:
@@ -135,13 +136,13 @@ class EventsSpider(scrapy.Spider):
         logger.info("sources: %s", self.report.source_line())
 
 
-def on_reactor(future: Future[ExtractedPage]) -> Deferred[ExtractedPage]:
+def on_reactor(future: Future[Any]) -> Deferred[Any]:
     """A Deferred fired on the reactor thread when `future` (resolved in a pool thread) is done."""
     from twisted.internet import reactor
 
-    deferred: Deferred[ExtractedPage] = Deferred()
+    deferred: Deferred[Any] = Deferred()
 
-    def fire(done: Future[ExtractedPage]) -> None:
+    def fire(done: Future[Any]) -> None:
         if done.cancelled():
             deferred.errback(ExtractionFailed("cancelled: the crawl is closing"))
             return
@@ -154,21 +155,3 @@ def on_reactor(future: Future[ExtractedPage]) -> Deferred[ExtractedPage]:
     future.add_done_callback(lambda done: reactor.callFromThread(fire, done))
     return deferred
 
-
-def to_reply(response: Response) -> Reply:
-    headers = {name.decode("latin-1").lower(): ", ".join(v.decode("latin-1") for v in response.headers.getlist(name))
-               for name in response.headers}
-    return Reply(url=response.url, status=response.status, body=response.body, headers=headers,
-                 requested_url=response.meta.get("redirect_urls", [response.url])[0])
-
-
-def classify(failure: Failure) -> FetchFailure:
-    """What went wrong without an HTTP answer, in the frontier's terms."""
-    if failure.check(HttpError):
-        return FetchFailure(orders.ERROR, f"HTTP {failure.value.response.status}")
-    if failure.check(IgnoreRequest):
-        message = str(failure.value) or "request ignored"
-        return FetchFailure(orders.FORBIDDEN if "robots" in message.lower() else orders.ERROR, message)
-    if failure.check(*UNREACHABLE):
-        return FetchFailure(orders.UNREACHABLE, f"{failure.type.__name__}: {failure.getErrorMessage()}")
-    return FetchFailure(orders.ERROR, f"{failure.type.__name__}: {failure.getErrorMessage()}")

@@ -12,6 +12,7 @@ from xml.sax.saxutils import quoteattr
 from .i18n import COMMENTERS
 from .pages import Context, excerpt_of, text
 from .rest import author_ids
+from .media import absolute_uploads
 from .state import Post, SiteState, encode_slug, parse_iso, slugify, version_at_least
 
 FEED_ITEMS = 10  # WordPress's default posts_per_rss
@@ -78,7 +79,7 @@ def rss(state: SiteState, lang: str, posts: list[Post], self_url: str, title: st
             f"{cats}"
             f'\t\t<guid isPermaLink="false">{xml_escape(ctx.root)}/?p={p.id}</guid>\n'
             f"\t\t<description>{cdata(excerpt_of(p))}</description>\n"
-            f"\t\t<content:encoded>{cdata(p.content_html)}</content:encoded>\n"
+            f"\t\t<content:encoded>{cdata(absolute_uploads(p.content_html, ctx.root))}</content:encoded>\n"
             f"\t\t<wfw:commentRss>{xml_escape(link)}feed/</wfw:commentRss>\n"
             "\t\t<slash:comments>1</slash:comments>\n"
             "\t</item>\n"
@@ -119,7 +120,7 @@ def atom(state: SiteState, lang: str, posts: list[Post], self_url: str, title: s
             f"\t\t<published>{p.date_gmt}Z</published>\n"
             f"{cats}"
             f'\t\t<summary type="html">{cdata(excerpt_of(p))}</summary>\n'
-            f'\t\t<content type="html" xml:base={quoteattr(link)}>{cdata(p.content_html)}</content>\n'
+            f'\t\t<content type="html" xml:base={quoteattr(link)}>{cdata(absolute_uploads(p.content_html, ctx.root))}</content>\n'
             "\t</entry>\n"
         )
     parts.append("</feed>\n")

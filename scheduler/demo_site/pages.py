@@ -14,6 +14,7 @@ from html import escape
 
 from .i18n import COMMENTERS, MONTHS, TEXT
 from .multilingual import View, hreflang_links, switcher
+from .media import absolute_uploads
 from .state import Post, SiteState, auto_excerpt, encode_slug, parse_iso, slugify
 
 
@@ -285,7 +286,7 @@ def single_page(state: SiteState, post: Post, ctx: Context) -> str:
         + _breadcrumb(post.title)
         + f'<main id="content" class="site-main">\n<article id="post-{post.id}" class="{classes}">\n'
         + f'<header class="entry-header"><h1 class="entry-title">{escape(post.title)}</h1>\n{meta}</header>\n'
-        + f'<div class="entry-content">\n{post.content_html}\n</div><!-- .entry-content -->\n'
+        + f'<div class="entry-content">\n{absolute_uploads(post.content_html, ctx.root)}\n</div><!-- .entry-content -->\n'
         + footer
         + "</article>\n"
         + comments

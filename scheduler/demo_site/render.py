@@ -22,7 +22,7 @@ from email.utils import parsedate_to_datetime
 from html import escape
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from . import feeds, rest
+from . import feeds, media, rest
 from .multilingual import View
 from .pages import (
     Context,
@@ -36,7 +36,7 @@ from .pages import (
     text,
 )
 from .response import HTML_UTF8, Response, html, redirect, rest_error, xml
-from .state import Fault, Post, SiteState, encode_slug, match_path, slugify
+from .state import Fault, Post, SiteState, encode_slug, match_path, parse_iso, slugify
 
 __all__ = ["Context", "Request", "Response", "render", "fault_response"]
 
@@ -67,6 +67,8 @@ def render(state: SiteState, request: Request, ctx: Context) -> Response:
         return html(200, block_page(state.blocks[block], ctx))
     path = unquote(split.path or "/")
 
+    if path.startswith(media.UPLOADS):
+        return _upload(state, request, path)
     if path == "/robots.txt":
         return Response(
             200,
@@ -137,6 +139,25 @@ def _with_page_validators(state: SiteState, request: Request, response: Response
     if _not_modified(request, etag, validators[1][1]):
         return Response(304, validators, b"")
     return Response(response.status, [*response.headers, *validators], response.body)
+
+
+def _upload(state: SiteState, request: Request, path: str) -> Response:
+    """A static file under the uploads folder, as nginx serves it (media.py)."""
+    item = state.media_at(path)
+    body = media.body_of(item, path) if item else None
+    if item is None or body is None:
+        return Response(404, [("Content-Type", "text/html"), ("Server", "nginx")], b"<html><body><h1>404 Not Found</h1></body></html>")
+    last_modified = feeds.http_date(item.modified_gmt)
+    mtime = int(parse_iso(item.modified_gmt).timestamp())
+    etag = f'"{mtime:x}-{len(body):x}"'
+    content_type = item.mime if path == item.path else "image/" + path.rsplit(".", 1)[-1].replace("jpg", "jpeg")
+    headers = [("Content-Type", content_type), ("Last-Modified", last_modified), ("ETag", etag),
+               ("Accept-Ranges", "bytes")]
+    client_etag, client_ims = request.header("If-None-Match"), request.header("If-Modified-Since")
+    if (client_etag and etag in [c.strip() for c in client_etag.split(",")]) or \
+            (not client_etag and client_ims == last_modified):
+        return Response(304, headers, b"")
+    return Response(200, headers, body)
 
 
 def fault_response(fault: Fault) -> Response:

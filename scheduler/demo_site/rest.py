@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlencode
 
 from .pages import Context, excerpt_of, text
 from .response import Response, json_response, rest_error
+from .media import absolute_uploads
 from .state import Category, Language, Post, SiteState, encode_slug, parse_iso, slugify
 
 Query = dict[str, list[str]]
@@ -316,7 +317,7 @@ def post_json(state: SiteState, post: Post, ctx: Context) -> dict[str, Any]:
         "type": post.post_type,
         "link": ctx.root + state.path_of(post),
         "title": {"rendered": escape(post.title, quote=False)},
-        "content": {"rendered": post.content_html + "\n", "protected": False},
+        "content": {"rendered": absolute_uploads(post.content_html, ctx.root) + "\n", "protected": False},
         "excerpt": {"rendered": f"<p>{excerpt_of(post)}</p>\n", "protected": False},
         "author": author_ids(state).get(post.author, 1),
         "featured_media": 0,

@@ -10,6 +10,7 @@ its own slug: `events` (en), `события` (ru, percent-encoded in URLs), `ev
 
 from __future__ import annotations
 
+from .media import Media, file_block, image_block
 from .state import Category, Language, Post, SiteState, default_languages
 
 PRESS = "KazISS Press Service"
@@ -597,17 +598,86 @@ def default_categories() -> list[Category]:
     ]
 
 
+# -- the media library ------------------------------------------------------------------------
+RU_REPORT, KK_REPORT, PHOTO_HALL, PHOTO_PANEL, ENCRYPTED_REPORT, DAMAGED_REPORT = 3001, 3002, 3003, 3004, 3005, 3006
+
+_RU_REPORT_TEXT = [
+    "Настоящий доклад подготовлен по итогам экспертного круглого стола, состоявшегося 12 марта 2025 года в Казахстанском институте стратегических исследований при Президенте Республики Казахстан.",
+    "Политическая трансформация в Казахстане рассматривается в докладе как долгосрочный процесс перехода от суперпрезидентской модели к президентской республике с влиятельным парламентом и подотчётным правительством.",
+    "Конституционная реформа 2022 года изменила порядок формирования Мажилиса: половина депутатов избирается по партийным спискам, половина — в одномандатных округах. Упрощена регистрация политических партий, учреждён Конституционный суд.",
+    "Эксперты отмечают, что новые институты требуют времени для укрепления. Ключевыми условиями успеха названы политическое просвещение граждан, развитие местного самоуправления и расширение участия молодёжи в принятии решений.",
+    "В докладе сформулированы рекомендации: создать постоянную парламентскую исследовательскую службу, публиковать анализ регуляторного воздействия законопроектов и проводить регулярный мониторинг деятельности депутатов.",
+]
+_KK_REPORT_TEXT = [
+    "Бұл баяндама 2025 жылғы 12 наурызда Қазақстан Республикасының Президенті жанындағы Қазақстан стратегиялық зерттеулер институтында өткен сарапшылық дөңгелек үстелдің қорытындысы бойынша әзірленді.",
+    "Баяндамада Қазақстандағы саяси трансформация суперпрезиденттік модельден ықпалды парламенті және есеп беретін үкіметі бар президенттік республикаға өтудің ұзақ мерзімді үдерісі ретінде қарастырылады.",
+    "2022 жылғы конституциялық реформа Мәжілісті қалыптастыру тәртібін өзгертті: депутаттардың жартысы партиялық тізімдер бойынша, жартысы бір мандатты округтерде сайланады. Саяси партияларды тіркеу жеңілдетілді, Конституциялық сот құрылды.",
+    "Сарапшылардың пікірінше, жаңа институттарды нығайту үшін уақыт қажет. Табыстың басты шарттары — азаматтардың саяси сауаттылығы, жергілікті өзін-өзі басқаруды дамыту және жастардың шешім қабылдауға қатысуы.",
+    "Ұсыныстар: тұрақты парламенттік зерттеу қызметін құру, заң жобаларының реттеушілік әсерін талдауды жариялау және депутаттар қызметіне тұрақты мониторинг жүргізу.",
+]
+
+
+def default_media() -> list[Media]:
+    """The uploads the seeded posts link and embed (media.py says how WordPress serves them)."""
+    return [
+        Media(RU_REPORT, "2025/03/doklad-politicheskaya-transformaciya.pdf", "application/pdf",
+              title="Доклад «Политическая трансформация в Казахстане»", modified_gmt="2025-03-12T06:50:00",
+              pdf={"title": "Политическая трансформация в Казахстане", "paragraphs": _RU_REPORT_TEXT,
+                   "language": "ru-RU", "author": "КИСИ"}),
+        Media(KK_REPORT, "2025/03/bayandama-sayasi-transformaciya.pdf", "application/pdf",
+              title="Баяндама «Қазақстандағы саяси трансформация»", modified_gmt="2025-03-13T03:50:00",
+              pdf={"title": "Қазақстандағы саяси трансформация", "paragraphs": _KK_REPORT_TEXT,
+                   "language": "kk-KZ", "author": "ҚСЗИ"}),
+        Media(PHOTO_HALL, "2025/03/kruglyj-stol-zal.png", "image/png", title="kruglyj-stol-zal",
+              alt="Участники круглого стола в зале КИСИ", modified_gmt="2025-03-12T07:00:00",
+              image={"width": 1200, "height": 800, "seed": 1}),
+        Media(PHOTO_PANEL, "2025/03/kruglyj-stol-spikery.png", "image/png", title="kruglyj-stol-spikery",
+              alt="Спикеры круглого стола", modified_gmt="2025-03-12T07:01:00",
+              image={"width": 1600, "height": 1066, "seed": 2}),
+        Media(ENCRYPTED_REPORT, "2025/11/demograficheskie-tendencii-2050.pdf", "application/pdf",
+              title="Демографические тенденции в Казахстане до 2050 года", modified_gmt="2025-11-26T06:00:00",
+              pdf={"title": "Демографические тенденции в Казахстане", "language": "ru-RU", "encrypted": True,
+                   "paragraphs": ["Полная версия доклада доступна по запросу."]}),
+        Media(DAMAGED_REPORT, "2024/11/parliamentary-reform-expert-session.pdf", "application/pdf",
+              title="Parliamentary reform: the expert session", modified_gmt="2024-11-13T05:50:00",
+              pdf={"title": "The results of the parliamentary reform", "language": "en-US", "broken": True,
+                   "paragraphs": ["An expert session on the results of the parliamentary reform was held at KazISS."]}),
+    ]
+
+
+def _attach_media(posts: list[Post], library: list[Media]) -> None:
+    """Link and embed the uploads the way editors do in the block editor (and once, in an
+    older post, with a plain link in the text: "the full version is here")."""
+    media = {m.id: m for m in library}
+    extra = {
+        2369: [image_block(media[PHOTO_HALL]), image_block(media[PHOTO_PANEL], link_to_file=True),
+               file_block(media[RU_REPORT], "Доклад «Политическая трансформация в Казахстане» (PDF)"),
+               '<p>Материалы партнёров: <a href="http://127.0.0.2/wp-content/uploads/2025/03/partner-report.pdf">'
+               "доклад партнёров (PDF)</a>.</p>"],
+        2368: [image_block(media[PHOTO_HALL], alt="Participants of the round table at KazISS")],
+        2374: [file_block(media[KK_REPORT], "Баяндама «Қазақстандағы саяси трансформация» (PDF)")],
+        2423: [f'<p>Полная версия доклада: <a href="{media[ENCRYPTED_REPORT].path}">здесь</a>.</p>'],
+        2342: [f'<p>The full version is <a href="{media[DAMAGED_REPORT].path}">here</a>.</p>'],
+    }
+    for post in posts:
+        if post.id in extra:
+            post.content_html = post.content_html + "\n" + "\n".join(extra[post.id])
+
+
 def default_state() -> SiteState:
     """A fresh copy of the seeded site (Polylang, Russian at the root); callers may mutate it freely."""
     posts = (
         _english_events() + _english_other() + _russian_and_kazakh() + _more_russian_and_kazakh()
         + _russian_and_kazakh_other() + _pages()
     )
+    library = default_media()
+    _attach_media(posts, library)
     return SiteState(
         posts=sorted(posts, key=lambda p: p.id),
         categories=default_categories(),
         languages=default_languages(),
         default_language="ru",
+        media=library,
     )
 
 

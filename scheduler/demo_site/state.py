@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote, unquote, urlsplit
 
+from .media import Media
+
 SCHEMA_VERSION = 2
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S"
 DEFAULT_CLOCK = "2026-02-01T09:00:00"
@@ -155,6 +157,7 @@ class SiteState:
     site_name: str = "KazISS"
     # Ground truth for tests: the translation group of the categories that hold the events.
     events_group: str = "events"
+    media: list[Media] = field(default_factory=list)  # the media library (scheduler/demo_site/media.py)
 
     # ----- persistence -------------------------------------------------------------------
 
@@ -181,6 +184,7 @@ class SiteState:
             clock=data.get("clock", DEFAULT_CLOCK),
             site_name=data.get("site_name", "KazISS"),
             events_group=data.get("events_group", "events"),
+            media=[Media(**m) for m in data.get("media", [])],
         )
         state.validate()
         return state
@@ -436,6 +440,30 @@ class SiteState:
             post.desired_slug = ""
         post.modified_gmt = self.tick(now)
         return post
+
+    def media_item(self, media_id: int) -> Media:
+        for item in self.media:
+            if item.id == media_id:
+                return item
+        raise KeyError(f"no media with id {media_id}")
+
+    def media_at(self, path: str) -> Media | None:
+        """The upload served at `path`: the file itself or one of its resized copies."""
+        for item in self.media:
+            if path == item.path or any(path == variant for _w, _h, variant in item.sizes()):
+                return item
+        return None
+
+    def replace_media(self, media_id: int, now: str | datetime | None = None, **changes: Any) -> Media:
+        """Replace a file's content at the same URL (what "Enable Media Replace" does): the
+        posts that link it are not modified, only the file and its modification time."""
+        item = self.media_item(media_id)
+        for name, value in changes.items():
+            if name not in ("pdf", "image", "title", "alt"):
+                raise ValueError(f"media has no replaceable field {name!r}")
+            setattr(item, name, value)
+        item.modified_gmt = self.tick(now)
+        return item
 
     def fail(self, path: str, status: int, times: int, retry_after: int | None = None) -> None:
         """Make `path` answer `status` (with Retry-After if given) for its next `times` requests."""
