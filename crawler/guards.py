@@ -58,12 +58,26 @@ _CYRILLIC_LEADS = (b"\xd0", b"\xd1", b"\xd2", b"\xd3")
 _FREQUENT_UTF8 = tuple(letter.encode("utf-8") for letter in sorted(FREQUENT_CYRILLIC))
 
 
+# The verdict of `misdecoded` on a page, when the extraction worker judged it already
+# (crawler/pool.py): an attribute beside the dataclass's fields, so a page's fields (its
+# golden files, its snapshot) are what they were. It travels with the page when pickled.
+_MISDECODED = "_kisi_misdecoded"
+
+
+def prejudge(page: ExtractedPage) -> ExtractedPage:
+    """Judge the page's decoding now (in the extraction worker, off the crawl's thread:
+    the mojibake patterns cost about 1 ms a page); `suspicious` then uses the verdict."""
+    object.__setattr__(page, _MISDECODED, misdecoded(page.title or "", page.text))
+    return page
+
+
 def suspicious(page: ExtractedPage, *, expected_post_id: int | None = None,
                previous_text_length: int | None = None) -> str | None:
     """Why this page must not be stored as a version of the post, or None when it looks right."""
     if not page.text.strip():
         return "nothing extractable"
-    if problem := misdecoded(page.title or "", page.text):
+    judged = page.__dict__.get(_MISDECODED, _MISDECODED)
+    if problem := (misdecoded(page.title or "", page.text) if judged is _MISDECODED else judged):
         return problem
     head = f"{page.title or ''}\n{page.text[:300]}"
     if page.post_id is None:

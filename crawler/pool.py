@@ -97,8 +97,9 @@ def extract(job: PageJob | AttachmentJob) -> Any:
 
         return attachment_text(job.body, job.content_type, job.url)
     from crawler.extract import decode_html_ex, extract_page
+    from crawler.guards import prejudge
 
-    return extract_page(decode_html_ex(job.body, job.content_type), job.url, job.link_header)
+    return prejudge(extract_page(decode_html_ex(job.body, job.content_type), job.url, job.link_header))
 
 
 @dataclass

@@ -169,3 +169,19 @@ def test_extract_workers_setting() -> None:
     assert extract_workers(load_config(environ={"KISI_EXTRACT_WORKERS": "3"}).extract_workers) == 3
     with pytest.raises(ConfigError, match="KISI_EXTRACT_WORKERS: extract_workers takes auto, or a whole number"):
         load_config(environ={"KISI_EXTRACT_WORKERS": "-1"})
+
+
+def test_the_worker_judges_the_decoding_and_the_verdict_travels_with_the_page() -> None:
+    import dataclasses
+    import pickle
+
+    from crawler.guards import suspicious
+
+    mojibake = PAGE.replace(b"Experts of the institute discussed",
+                            "Эксперты института обсудили".encode("utf-8").decode("cp1252", "replace").encode("utf-8"))
+    for body, verdict in ((PAGE, None), (mojibake, "decoded")):
+        page = pickle.loads(pickle.dumps(extract(PageJob(body, "text/html; charset=UTF-8", "https://kisi.kz/en/x/", None))))
+        fresh = dataclasses.replace(page)  # the same fields, judged here
+        assert suspicious(page) == suspicious(fresh)
+        assert (verdict or "") in (suspicious(page) or "") and bool(suspicious(page)) == bool(verdict)
+        assert dataclasses.asdict(page) == dataclasses.asdict(fresh)  # the fields (golden files) are untouched
