@@ -108,6 +108,25 @@ def _number(value: Any, whole: bool) -> float | int:
     return float(number)
 
 
+def _workers(value: Any) -> int | str:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    count = _number(value, whole=True)
+    if count < 0 or count > 64:
+        raise ValueError("out of range")
+    return count
+
+
+def extract_workers(value: int | str) -> int:
+    """How many extraction worker processes a crawl starts: `auto` is one per CPU this
+    process may use; 0 extracts on the crawl's own thread (for debugging)."""
+    if value == "auto":
+        from storage.workers import cpu_count  # the CPUs this process may run on (taskset, container)
+
+        return cpu_count()
+    return int(value)
+
+
 def number(low: float, high: float, *, whole: bool = False, above: bool = False, unit: str = "") -> Accepts:
     """A number in [low, high] (or (low, high] with `above`)."""
     kind = "a whole number" if whole else "a number"
@@ -301,6 +320,7 @@ class Config:
     retry_backoff: float = 2.0
     now: str = ""
     log_level: str = "INFO"
+    extract_workers: int | str = "auto"
     # Daemon (scheduler) settings
     every: str | None = None
     cron: str | None = None
@@ -391,6 +411,9 @@ OPTIONS: tuple[Option, ...] = (
            Accepts("an ISO 8601 instant, e.g. 2026-01-31T12:00:00+00:00, or ''", _instant), "KISI_NOW"),
     Option("log_level", "log level of the crawl log", choice("DEBUG", "INFO", "WARNING", "ERROR", fold=str.upper),
            "KISI_LOG_LEVEL"),
+    Option("extract_workers", "processes that extract pages while the crawl downloads (auto = one per CPU; "
+           "0 = in the crawl process)", Accepts("auto, or a whole number of processes from 0 to 64", _workers),
+           "KISI_EXTRACT_WORKERS"),
     Option("every", "daemon: run every interval (e.g. 6h, 30m)", duration(empty="no interval"), "KISI_EVERY"),
     Option("cron", "daemon: cron expression (minute hour day month weekday)",
            text("five crontab fields, e.g. '0 3 * * *'", empty=True), "KISI_CRON"),

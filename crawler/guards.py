@@ -56,6 +56,21 @@ MOJIBAKE_PER_CENT = 1
 FREQUENT_CYRILLIC = frozenset("оеаинтсрвлкмдпуыіәқ")
 FREQUENT_MIN_SHARE = 0.7
 SCRAMBLED_MIN_LETTERS = 100
+_CYRILLIC_LEADS = (b"\xd0", b"\xd1", b"\xd2", b"\xd3")
+_FREQUENT_UTF8 = tuple(letter.encode("utf-8") for letter in sorted(FREQUENT_CYRILLIC))
+
+
+# The verdict of `misdecoded` on a page, when the extraction worker judged it already
+# (crawler/pool.py): an attribute beside the dataclass's fields, so a page's fields (its
+# golden files, its snapshot) are what they were. It travels with the page when pickled.
+_MISDECODED = "_kisi_misdecoded"
+
+
+def prejudge(page: ExtractedPage) -> ExtractedPage:
+    """Judge the page's decoding now (in the extraction worker, off the crawl's thread:
+    the mojibake patterns cost about 1 ms a page); `suspicious` then uses the verdict."""
+    object.__setattr__(page, _MISDECODED, misdecoded(page.title or "", page.text))
+    return page
 
 
 def suspicious(page: ExtractedPage, *, expected_post_id: int | None = None,
@@ -63,7 +78,8 @@ def suspicious(page: ExtractedPage, *, expected_post_id: int | None = None,
     """Why this page must not be stored as a version of the post, or None when it looks right."""
     if not page.text.strip():
         return "nothing extractable"
-    if problem := misdecoded(page.title or "", page.text):
+    judged = page.__dict__.get(_MISDECODED, _MISDECODED)
+    if problem := (misdecoded(page.title or "", page.text) if judged is _MISDECODED else judged):
         return problem
     head = f"{page.title or ''}\n{page.text[:300]}"
     if page.post_id is None:
@@ -102,16 +118,24 @@ def misdecoded(title: str, text: str) -> str | None:
 
 def mojibake(value: str) -> str | None:
     """Which misreading a text shows ("UTF-8 read as windows-1251", …) with a sample, or None."""
+    # This runs on the crawl's reactor thread for every post: letters are counted only when a
+    # pattern hits, and Cyrillic letters as bytes of UTF-8 (each letter of U+0400-U+04FF is
+    # one of the lead bytes D0-D3 and a continuation byte), at C speed.
     value = value[:20_000]
-    letters = sum(ch.isalpha() for ch in value)
+    letters: int | None = None
     for pattern, kind in MOJIBAKE:
         hits = pattern.findall(value)
-        if len(hits) >= MOJIBAKE_MIN and len(hits) * 100 >= MOJIBAKE_PER_CENT * letters:
+        if len(hits) < MOJIBAKE_MIN:
+            continue
+        if letters is None:
+            letters = sum(map(str.isalpha, value))
+        if len(hits) * 100 >= MOJIBAKE_PER_CENT * letters:
             first = pattern.search(value)
             return f'{kind}, e.g. "{_sample(value, first.start(), first.end())}"'
-    cyrillic = [ch for ch in value.lower() if "\u0400" <= ch <= "\u04ff"]
-    if len(cyrillic) >= SCRAMBLED_MIN_LETTERS:
-        frequent = sum(ch in FREQUENT_CYRILLIC for ch in cyrillic) / len(cyrillic)
+    encoded = value.lower().encode("utf-8", "surrogatepass")
+    cyrillic = sum(map(encoded.count, _CYRILLIC_LEADS))
+    if cyrillic >= SCRAMBLED_MIN_LETTERS:
+        frequent = sum(map(encoded.count, _FREQUENT_UTF8)) / cyrillic
         if frequent < FREQUENT_MIN_SHARE:
             start = next(n for n, ch in enumerate(value) if "\u0400" <= ch <= "\u04ff")
             return (f"one Cyrillic encoding read as another, frequent letters only {frequent:.0%} of the Cyrillic ones, "

@@ -1,12 +1,22 @@
-"""The only bridge from Scrapy into the archive: hands each record to `storage`."""
+"""The only bridge from Scrapy into the archive: hands each record to `storage`.
+
+Records are written by one writer thread, in the order they come, with its own `Archive`
+(SQLite connections belong to the thread that opened them): a new version costs several
+fsyncs (raw body, snapshot, their folder, the capture log), and on the reactor thread the
+crawl's downloads and extractions waited for every one of them. The pipeline awaits each
+write, so Scrapy finishes a response only once its records are stored, and the crawl
+closes (and saves what it learnt) only after the last one.
+"""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
 
-from storage import Archive, Sighting, StorageError
+from storage import Archive, CaptureResult, Sighting, StorageError
 from storage.records import AttachmentBlob
 
 from .reextract import reread
@@ -30,6 +40,8 @@ class ArchivePipeline:
     def __init__(self, archive: Archive, stats: Any, crawler: Any = None, warc: Any = None) -> None:
         self.archive, self.stats, self.crawler, self.warc = archive, stats, crawler, warc
         self.write_failed: str | None = None
+        self._writer: ThreadPool | None = None
+        self._archive: Archive | None = None  # the writer thread's own
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
@@ -39,13 +51,35 @@ class ArchivePipeline:
             session.archive.before_version = session.warc.sync
         return cls(session.archive, crawler.stats, crawler, session.warc)
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    def open_spider(self, spider: Any = None) -> None:
+        from twisted.internet import reactor
+
+        self._writer = ThreadPool(1, 1, name="archive-writer")
+        self._writer.start()
+        # A forced stop (a second SIGTERM) stops the reactor without closing the spider: the
+        # writer thread must still end (it finishes the record it holds), or the process
+        # would never exit.
+        reactor.addSystemEventTrigger("during", "shutdown", self._stop_writer)
+
+    async def close_spider(self, spider: Any = None) -> None:
+        if self._writer is None:
+            return
+        await self._in_writer(self._close_archive)
+        self._stop_writer()
+
+    def _stop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.stop()  # waits for the record it holds
+
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
         if self.write_failed:
             return item
         try:
             # A capture read by another extractor than the stored version: that version's
             # raw response is read again first (crawler.reextract), cause "extractor".
-            result = self.archive.record(item, reread=reread)
+            result = (await self._in_writer(self._record, item) if self._writer
+                      else self.archive.record(item, reread=reread))
         except (StorageError, OSError) as exc:
             # A write error is not a page error: stop the run loudly rather than lose data.
             what = getattr(item, "url", None) or getattr(item, "doc_id", None) or type(item).__name__
@@ -62,3 +96,22 @@ class ArchivePipeline:
         log = logger.warning if outcome == "removed" else logger.info
         log("%s %s v%d %s", outcome, result.doc_id, result.version, ",".join(result.changed_fields))
         return item
+
+    def _in_writer(self, function: Any, *args: Any) -> Any:
+        from twisted.internet import reactor
+
+        assert self._writer is not None
+        return maybe_deferred_to_future(deferToThreadPool(reactor, self._writer, function, *args))
+
+    # -- in the writer thread ------------------------------------------------------------------
+    def _record(self, item: Any) -> CaptureResult:
+        if self._archive is None:
+            self._archive = Archive.open(self.archive.root)
+            self._archive.before_version = self.archive.before_version  # the WARC's sync (thread-safe)
+            self._archive.batch_index()  # committed every 200 records or 2 s, and at close
+        return self._archive.record(item, reread=reread)
+
+    def _close_archive(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None

@@ -3,8 +3,11 @@
 `reextract` (the `kisi-archive reextract` command) reads the raw response of the latest
 version of each document again; a result that differs becomes a new version with cause
 `extractor`, naming the extractors before and after (storage.policy.commit_reextraction).
-The reading is done by worker processes, one per CPU (storage.workers), and this process
-writes, one document at a time under its lock, as every write does.
+The reading is done by the crawl's extraction pool (crawler/pool.py), one worker process
+per CPU, each reading a chunk of documents from the archive itself (read-only); this
+process writes, one document at a time under its lock, as every write does. A worker that
+dies or hangs on a chunk is replaced and the chunk read once more; a chunk that fails
+twice is reported as errors, one per document, and the others go on.
 
 `reread` is the same reading for one version, which the crawl's pipeline hands to the
 archive: a capture read by another extractor than the stored version is judged against
@@ -15,14 +18,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from itertools import islice
-from typing import Any, Callable, Iterable
+from collections import deque
+from itertools import chain, islice
+from typing import Any, Callable, Iterable, Iterator
 
 from storage import Archive, Snapshot, StorageError, content_fields
 from storage.records import Reextraction
-from storage.workers import cpu_count, ordered_map
+from storage.workers import cpu_count
 
 from .extract import EXTRACTOR, decode_html_ex, extract_page
+from .pool import ExtractionFailed, WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +78,42 @@ def read_chunk(context: dict[str, Any], keys: list[list[Any]]) -> list[dict[str,
     return out
 
 
+def read_job(job: tuple[dict[str, Any], list[list[Any]]]) -> list[dict[str, Any] | str]:
+    """read_chunk as the pool's task (crawler/pool.py: one argument, the job)."""
+    context, keys = job
+    return read_chunk(context, keys)
+
+
+@dataclass(frozen=True)
+class _Unread:
+    """A document whose chunk failed in the pool on every attempt."""
+
+    message: str
+
+
+def _readings(context: dict[str, Any], chunks: Iterator[list[list[Any]]],
+              workers: int) -> Iterator[list[dict[str, Any] | str | _Unread]]:
+    """read_chunk of every chunk, in order: by the pool, a few chunks ahead of the writer
+    (memory stays bounded), or in this process below PARALLEL_FROM documents."""
+    head = list(islice(chunks, max(2, PARALLEL_FROM // _CHUNK)))
+    size = workers if workers > 1 and len(head) * _CHUNK >= PARALLEL_FROM else 0
+    with WorkerPool(size, task="crawler.reextract:read_job") as pool:
+        window: deque[tuple[list[list[Any]], Any]] = deque()
+        for chunk in chain(head, chunks):
+            window.append((chunk, pool.submit((context, chunk))))
+            if len(window) > 2 * max(1, size):
+                yield _result(*window.popleft())
+        while window:
+            yield _result(*window.popleft())
+
+
+def _result(chunk: list[list[Any]], future: Any) -> list[dict[str, Any] | str | _Unread]:
+    try:
+        return future.result()
+    except ExtractionFailed as exc:
+        return [_Unread(f"{doc_id} v{version}: could not be read again ({exc})") for doc_id, version in chunk]
+
+
 @dataclass
 class ReextractReport:
     extractor: dict[str, str]
@@ -108,9 +149,11 @@ def reextract(archive: Archive, doc_ids: Iterable[str] | None = None, *, workers
     count = cpu_count() if workers is None else workers
     context = {"root": str(archive.root), "at": _now(), "run_id": run_id}
     archive.conn  # the index exists before the workers open the archive read-only
-    for results in ordered_map("crawler.reextract:read_chunk", context, chunks, workers=count if count > 1 else 0,
-                               serial_below=max(2, PARALLEL_FROM // _CHUNK), inflight=2):
+    for results in _readings(context, chunks, count):
         for item in results:
+            if isinstance(item, _Unread):
+                report.errors.append(item.message)
+                continue
             if isinstance(item, str):
                 report.skipped.append(item)
                 continue

@@ -184,17 +184,24 @@ def main(argv: list[str] | None = None) -> int:
         if call.running:
             call.stop()
 
-    if crawler.spider is None:  # the spider could not even be created: the log file says why
+    spider = crawler.spider
+    if spider is None:  # the spider could not even be created: the log file says why
         summary = {"outcome": "failed", "reason": "the crawl could not start (see its log)", "run_id": args.run_id,
                    "started_at": started, "finished_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
         args.summary.parent.mkdir(parents=True, exist_ok=True)
         args.summary.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
         return exit_codes.ERROR
-    report = crawler.spider.report
-    summary = summarize(report, crawler.stats.get_stats())
+    # A second signal stops the reactor at once: the spider was never closed (no report,
+    # no memory saved), and the run counts as interrupted.
+    closed = hasattr(spider, "report")
+    report = spider.report if closed else spider.frontier.report
+    stats = dict(crawler.stats.get_stats())
+    if not closed:
+        stats.setdefault("finish_reason", "shutdown")
+    summary = summarize(report, stats)
     summary.update(run_id=args.run_id, started_at=started,
                    finished_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
-    outcome, reason, code = ending(report, crawler.stats.get_stats())
+    outcome, reason, code = ending(report, stats)
     summary.update(outcome=outcome, reason=reason)
     args.summary.parent.mkdir(parents=True, exist_ok=True)
     args.summary.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")

@@ -23,6 +23,9 @@ STATIC: dict[str, Any] = {
     "AUTOTHROTTLE_MAX_DELAY": 60.0,
     "HTTPCACHE_ENABLED": False,  # the archive must know what the server actually said
     "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
+    # Scrapy starts this many asyncio tasks for the output of every response (default 100);
+    # a response yields a few records and requests, and one writer thread stores them in order.
+    "CONCURRENT_ITEMS": 8,
     # Our retry waits for Retry-After and backs off; it replaces Scrapy's (same order slot).
     "DOWNLOADER_MIDDLEWARES": {
         # First of all (before robots.txt, 100): a request outside the run's hosts, a redirect

@@ -52,11 +52,15 @@ def write_once(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def replace_atomically(path: Path, data: bytes) -> None:
-    """Write `path` atomically, replacing it if present (only for derived or mutable files)."""
+def replace_atomically(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+    """Write `path` atomically, replacing it if present (only for derived or mutable files).
+
+    `sync_dir=False` leaves the folder's fsync to the caller's next write in the same folder
+    (a raw body and its snapshot: one folder fsync makes both names durable)."""
     tmp = _write_temp(path, data)
     os.replace(tmp, path)
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
 
 
 @contextlib.contextmanager

@@ -164,6 +164,9 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(path, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # 16 MiB of page cache (the default is 2 MiB): a crawl's writer keeps the full-text
+        # and index pages it updates in memory instead of reading them back from the file.
+        conn.execute("PRAGMA cache_size=-16384")
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -209,6 +212,22 @@ def document_row(doc_id: str, latest: dict[str, Any], versions: int, captures: l
         "status": "removed" if latest.get("kind") == "tombstone" else "live",
         "alternates": json.dumps(latest.get("alternates") or {}, ensure_ascii=False, sort_keys=True),
     }
+
+
+def document_row_after(doc_id: str, latest: dict[str, Any], previous: Any,
+                       capture_line: dict[str, Any] | None) -> dict[str, Any]:
+    """`document_row` of a document whose previous row is `previous` (versions, captures,
+    first_seen, last_seen) and whose capture log has grown by `capture_line`, without
+    reading the log again. Only for a previous row that counts at least one capture."""
+    row = document_row(doc_id, latest, latest["version"], [])
+    first, last, captures = previous["first_seen"], previous["last_seen"], previous["captures"]
+    if capture_line is not None:
+        captures += 1
+        seen = capture_line.get("fetched_at")
+        if seen and capture_line.get("outcome") != "removed":
+            first, last = min(filter(None, (first, seen))), max(filter(None, (last, seen)))
+    row.update(first_seen=first, last_seen=last, captures=captures)
+    return row
 
 
 def snapshot_url(snapshot: dict[str, Any]) -> str:

@@ -2,15 +2,26 @@
 
 This is the only code that writes into an archive directory. Order of writes for a new
 version: raw body, snapshot JSON (the commit point), capture log line, index row.
+
+A long writer (a crawl) may batch its index updates (`batch_index`): they then go into one
+SQLite transaction committed every few hundred records, every few seconds and on `close`,
+instead of one transaction each. The files are still written, and fsynced, record by
+record: a stored version never waits for a batch. While a batch is open, the ids of the
+documents it touches are listed in ARCHIVE/index.pending (created before their files are
+written, deleted once the batch is committed), so a writer killed mid-batch leaves the
+list behind and the next writer that opens the archive re-indexes those documents from
+their files (`verify` still catches up any other lag, e.g. after a power failure).
 """
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import json
 import logging
 import os
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -37,6 +48,9 @@ Reread = Callable[[Snapshot, bytes], "Reextraction | None"]
 
 FORMAT_NAME = "kisi-archive"
 INDEX_LOCK = ".index.lock"  # held while the index is built, so only one process builds it
+PENDING = "index.pending"  # documents of an index batch not yet committed (see the docstring)
+BATCH_RECORDS = 200  # an index batch is committed after this many records …
+BATCH_SECONDS = 2.0  # … or this many seconds, whichever comes first (readers see it then)
 
 
 def document_id(site: str, language: str | None, post_id: int | None, url: str | None) -> str:
@@ -57,6 +71,7 @@ class Archive:
         self.layout = Layout(self.root)
         self.readonly = readonly
         self._conn: sqlite3.Connection | None = None
+        self._batch: _IndexBatch | None = None
         # Called before a version file is written: the crawl makes the WARC records the
         # version points to durable first (crawler/session.py), once per version, not per capture.
         self.before_version: Callable[[], None] | None = None
@@ -121,9 +136,31 @@ class Archive:
             pass  # another process created it at the same moment
 
     def close(self) -> None:
+        if self._batch is not None:
+            self.flush_index()
+            self._batch = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    def batch_index(self, records: int = BATCH_RECORDS, seconds: float = BATCH_SECONDS) -> None:
+        """From now on, commit index updates in batches: after `records` records, after
+        `seconds` seconds (checked at each record) and on `flush_index` or `close`.
+
+        For a long writer such as a crawl: one transaction per record rewrote the same
+        index and full-text pages for every version. The files are written and fsynced
+        per record as before; only the index (a cache of the files) lags, by at most one
+        batch, and a writer killed mid-batch is caught up by the next one (index.pending).
+        """
+        self._writable()
+        self._batch = _IndexBatch(self.root / PENDING, records, seconds)
+
+    def flush_index(self) -> None:
+        """Commit the open index batch, if any (readers see its rows from then on)."""
+        if self._batch is None or not self._batch.count:
+            return
+        self.conn.commit()
+        self._batch.committed()
 
     def __enter__(self) -> Archive:
         return self
@@ -146,7 +183,37 @@ class Archive:
                         logger.info("building the index from the snapshot files")
                         self._rebuild_index()
             self._conn = idx.connect(self.layout.index)
+            if (self.root / PENDING).exists():
+                self._catch_up_pending(self._conn)
         return self._conn
+
+    def _catch_up_pending(self, conn: sqlite3.Connection) -> None:
+        """Re-index, from their files, the documents of an index batch a killed writer left.
+
+        A live writer holds an flock on its list for as long as its batch is open: then the
+        list is its own, and nothing is done here."""
+        path = self.root / PENDING
+        try:
+            handle = open(path, "rb")
+        except FileNotFoundError:
+            return  # committed meanwhile
+        with handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # a writer is working: its batch is not lost
+            try:
+                if os.stat(path).st_ino != os.fstat(handle.fileno()).st_ino:
+                    return  # committed, and a new batch begun, while we waited
+            except FileNotFoundError:
+                return
+            doc_ids = sorted(set(handle.read().decode("utf-8", errors="replace").split()))
+            with conn:
+                for doc_id in doc_ids:
+                    if self.layout.document_dir(doc_id).is_dir():
+                        self._index_document(conn, self._doc_files(doc_id))
+            path.unlink(missing_ok=True)
+        logger.info("index caught up with %d document(s) of an interrupted writer's last batch", len(doc_ids))
 
     def _connect_readonly(self) -> sqlite3.Connection:
         path = self.layout.index
@@ -294,6 +361,8 @@ class Archive:
         folder = self.layout.document_dir(doc_id)
         if not folder.is_dir():
             raise UnknownDocument(f"no document {doc_id!r}")
+        if self._batch is not None:
+            self._batch.touch(doc_id)  # before the files: a kill after them leaves it listed
         with document_lock(folder):
             while True:
                 latest = self._latest(doc_id)
@@ -303,7 +372,7 @@ class Archive:
                 if self.before_version is not None and commit.snapshot.warc is not None:
                     self.before_version()
                 try:
-                    self._write_version(commit.snapshot, commit.raw_body)
+                    written = self._write_version(commit.snapshot, commit.raw_body)
                 except AlreadyExists:
                     # Another writer stored this version first: decide again against it.
                     logger.warning("%s v%d was written concurrently; re-deciding", doc_id, commit.snapshot.version)
@@ -312,13 +381,23 @@ class Archive:
             if commit.capture_line is not None:
                 append_line(self.layout.captures(doc_id), commit.capture_line)
             if commit.snapshot is not None:
-                self._index_version(commit.snapshot.to_json())
+                self._index_version(written, commit.capture_line)
             elif commit.capture_line is not None:
-                with self.conn:
-                    idx.touch_document(self.conn, doc_id, commit.capture_line["fetched_at"])
+                self._index_write(idx.touch_document, doc_id, commit.capture_line["fetched_at"])
         return commit.result
 
-    def _write_version(self, snapshot: Snapshot, raw_body: bytes) -> None:
+    def _index_write(self, write: Callable[..., None], *args: Any) -> None:
+        """One index update: committed at once, or into the open batch (see batch_index)."""
+        if self._batch is None:
+            with self.conn:
+                write(self.conn, *args)
+            return
+        write(self.conn, *args)
+        if self._batch.full():
+            self.flush_index()
+
+    def _write_version(self, snapshot: Snapshot, raw_body: bytes) -> dict[str, Any]:
+        """Write the version's files; returns the snapshot as written (JSON), for the index."""
         doc_id, version = snapshot.doc_id, snapshot.version
         # A version read again from an earlier response points to that version's raw file.
         if snapshot.raw is not None and raw_body:
@@ -327,25 +406,42 @@ class Archive:
             # to no stored version, so replacing it changes nothing that was archived.
             if self.layout.snapshot(doc_id, version).exists():
                 raise AlreadyExists(str(raw_path))
-            replace_atomically(raw_path, gzip_bytes(raw_body))
-        write_once(self.layout.snapshot(doc_id, version), dump_json(snapshot.to_json()))
+            # Its name is made durable by the folder fsync of write_once below (one fsync,
+            # not two): the rename and the snapshot's link are in the same folder, and
+            # ext4, XFS and btrfs journal a folder's changes in order, so a snapshot that
+            # survives a crash has its raw body beside it.
+            replace_atomically(raw_path, gzip_bytes(raw_body), sync_dir=False)
+        data = snapshot.to_json()
+        write_once(self.layout.snapshot(doc_id, version), dump_json(data))
+        return data
 
-    def _index_attachment_texts(self, conn: sqlite3.Connection, snapshot: dict[str, Any]) -> None:
+    def _attachment_texts(self, snapshot: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+        """(sha256, text, error) of each stored attachment the snapshot lists, for the index."""
         from .blobs import read_blob_meta
 
+        texts = []
         for entry in snapshot.get("attachments") or ():
             if entry.get("sha256"):
                 meta = read_blob_meta(self.layout, entry["sha256"]) or {}
-                idx.put_attachment_text(conn, entry["sha256"], meta.get("text") or "", meta.get("text_error"))
+                texts.append((entry["sha256"], meta.get("text") or "", meta.get("text_error")))
+        return texts
 
-    def _index_version(self, snapshot: dict[str, Any]) -> None:
+    def _index_attachment_texts(self, conn: sqlite3.Connection, snapshot: dict[str, Any]) -> None:
+        for sha256, text, error in self._attachment_texts(snapshot):
+            idx.put_attachment_text(conn, sha256, text, error)
+
+    def _index_version(self, snapshot: dict[str, Any], capture_line: dict[str, Any] | None) -> None:
         doc_id = snapshot["doc_id"]
-        captures, _ = read_lines(self.layout.captures(doc_id))
-        with self.conn:
-            self._index_attachment_texts(self.conn, snapshot)
-            idx.put_version(self.conn, idx.version_row(snapshot))
-            idx.put_document(self.conn, idx.document_row(doc_id, snapshot, snapshot["version"], captures))
-            idx.put_aliases(self.conn, doc_id, _alias_keys(snapshot))
+        conn = self.conn
+        # The document's row follows from its previous row and the line just appended; the
+        # capture log is read again only when the index does not hold the previous version.
+        previous = conn.execute("SELECT versions, captures, first_seen, last_seen FROM documents WHERE doc_id = ?",
+                                (doc_id,)).fetchone()
+        if previous is not None and previous["versions"] == snapshot["version"] - 1 and previous["captures"]:
+            row = idx.document_row_after(doc_id, snapshot, previous, capture_line)
+        else:
+            row = idx.document_row(doc_id, snapshot, snapshot["version"], read_lines(self.layout.captures(doc_id))[0])
+        self._index_write(_put_version, snapshot, row, self._attachment_texts(snapshot))
 
     # -- index maintenance ---------------------------------------------------------------
     def _index_document(self, conn: sqlite3.Connection, files: _DocFiles) -> None:
@@ -497,6 +593,53 @@ class Archive:
         """
         self._writable()
         return verify_archive(self)
+
+
+def _put_version(conn: sqlite3.Connection, snapshot: dict[str, Any], document: dict[str, Any],
+                 attachment_texts: list[tuple[str, str, str | None]]) -> None:
+    for sha256, text, error in attachment_texts:
+        idx.put_attachment_text(conn, sha256, text, error)
+    idx.put_version(conn, idx.version_row(snapshot))
+    idx.put_document(conn, document)
+    idx.put_aliases(conn, snapshot["doc_id"], _alias_keys(snapshot))
+
+
+class _IndexBatch:
+    """The open index batch of a writer: how many records, since when, which documents."""
+
+    def __init__(self, pending: Path, records: int, seconds: float) -> None:
+        self.pending, self.records, self.seconds = pending, max(1, records), seconds
+        self.count = 0
+        self.started = 0.0
+        self._listed: set[str] = set()
+        self._handle: Any = None
+
+    def touch(self, doc_id: str) -> None:
+        if not self.count:
+            self.started = time.monotonic()
+        self.count += 1
+        if doc_id not in self._listed:
+            if self._handle is None:
+                self._handle = open(self.pending, "ab")
+                # Held while the batch is open (the OS drops it if we die): readers of the
+                # list then know it belongs to a live writer (Archive._catch_up_pending).
+                fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX)
+            # No fsync: this guards against a killed process (the page cache keeps the line);
+            # after a power failure `verify` catches the index up, as before batching.
+            self._handle.write(doc_id.encode("utf-8") + b"\n")
+            self._handle.flush()
+            self._listed.add(doc_id)
+
+    def full(self) -> bool:
+        return self.count >= self.records or time.monotonic() - self.started >= self.seconds
+
+    def committed(self) -> None:
+        self.pending.unlink(missing_ok=True)  # while still locked: nobody catches up a committed batch
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self._listed.clear()
+        self.count = 0
 
 
 def _existing(doc_id: str, latest: dict[str, Any] | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import io
 import logging
 import os
 import sqlite3
+import threading
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -146,6 +147,7 @@ class WarcLog:
         self.digests = Digests(self.layout.warc_digests)
         self._file = open(self.path, "ab")
         self._synced = self._file.tell()
+        self._lock = threading.Lock()  # between write (reactor thread) and sync (archive writer)
         self._pending_digests = 0
         self.records = 0
         self.revisits = 0
@@ -158,8 +160,9 @@ class WarcLog:
         buffer = io.BytesIO()
         self._writer._write_warc_record(buffer, record)
         data = buffer.getvalue()
-        offset = self._file.tell()
-        self._file.write(data)
+        with self._lock:
+            offset = self._file.tell()
+            self._file.write(data)
         self.records += 1
         return offset, len(data)
 
@@ -234,11 +237,15 @@ class WarcLog:
 
     def sync(self) -> None:
         """Make every record written so far durable (before a snapshot points into the file)."""
-        if self._file.tell() == self._synced:
-            return
-        self._file.flush()
+        # The crawl writes records on its reactor thread and syncs from its archive writer
+        # thread: what was flushed under the lock is what the fsync below makes durable.
+        with self._lock:
+            end = self._file.tell()
+            if end == self._synced:
+                return
+            self._file.flush()
         os.fsync(self._file.fileno())
-        self._synced = self._file.tell()
+        self._synced = max(self._synced, end)
 
     def close(self) -> None:
         if self._file.closed:

@@ -244,8 +244,8 @@ def test_the_upgrade_through_the_command(tmp_path: Path) -> None:
 
 
 def test_reextract_reads_in_a_worker_process(archive: Archive) -> None:
-    """The worker task by its "module:function" name, in a real child process."""
-    from storage.workers import ordered_map
+    """The worker task by its "module:function" name, in a real child process of the pool."""
+    from crawler.pool import WorkerPool
 
     page = ('<html lang="en"><body class="single postid-2368"><article id="post-2368" class="post-2368 post">'
             '<h1 class="entry-title">Experts discussed</h1><div class="entry-content"><p>'
@@ -254,8 +254,9 @@ def test_reextract_reads_in_a_worker_process(archive: Archive) -> None:
     archive.record_capture(capture(raw_body=page))
     archive.conn  # the index exists for the worker's read-only open
     context = {"root": str(archive.root), "at": "2026-12-01T00:00:00+00:00", "run_id": None}
-    results = list(ordered_map("crawler.reextract:read_chunk", context, [[[DOC, 1]]], workers=1, serial_below=1))
-    [[reading]] = results
+    with WorkerPool(1, task="crawler.reextract:read_job") as pool:
+        assert pool.submit((context, [[DOC, 1]])).result(timeout=60) and pool.restarts == 0
+        [reading] = pool.submit((context, [[DOC, 1]])).result(timeout=60)
     assert reading["doc_id"] == DOC and reading["version"] == 1
     assert reading["text"].startswith("Experts discussed the process") and reading["extractor"]["name"] == "trafilatura"
     assert archive.record(Reextraction(**reading)).outcome == "reextracted"

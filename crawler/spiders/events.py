@@ -5,22 +5,31 @@ is the frontier's (crawler/frontier.py). The spider turns its `Fetch` orders int
 requests, every response into a `Reply` (posts answering 200 are extracted first) and
 every failure into a `FetchFailure`, and yields the records the frontier returns to the
 pipeline. When nothing is in flight it asks the frontier for the next phase.
+
+Posts are extracted in worker processes (crawler/pool.py) while downloads go on: `_reply`
+awaits the page's extraction; a page whose extraction fails twice (its worker died or
+hung) is a page error, like a failed download. An attachment's text (a PDF's) is read
+there too; one that fails twice is kept without its text, saying why.
 """
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from typing import Any, AsyncIterator, Iterator
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from crawler import orders
-from crawler.extract import decode_html_ex, extract_page
-from crawler.orders import Fetch, Step
-from crawler.pdftext import attachment_text
+from crawler.config import extract_workers
+from crawler.orders import Fetch, FetchFailure, Reply, Step
+from crawler.pdftext import AttachmentText
+from crawler.pool import AttachmentJob, ExtractionFailed, PageJob, WorkerPool
 from crawler.session import CrawlSession, session_of
 from crawler.spiders.translate import ACCEPTED_STATUSES, classify, to_reply
 from storage.urls import site_key
@@ -39,6 +48,8 @@ class EventsSpider(scrapy.Spider):
         spider.frontier = spider.session.frontier
         config = spider.session.config
         spider.allowed_domains = sorted({site_key(s.url) for s in (config.seed, *config.sections)})
+        spider.pool = WorkerPool(extract_workers(config.extract_workers),
+                                 log_level=logging.getLevelName(config.log_level.upper()))
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
@@ -67,18 +78,38 @@ class EventsSpider(scrapy.Spider):
         return scrapy.Request(order.url, callback=self._reply, errback=self._failed, priority=order.priority,
                               meta=meta, dont_filter=True)
 
-    def _reply(self, response: Response) -> Iterator[Any]:
+    async def _reply(self, response: Response) -> AsyncIterator[Any]:
         order: Fetch = response.meta["order"]
         reply = to_reply(response)
         page = None
         if order.kind == orders.POST and reply.status == 200 and reply.body.strip():
-            page = extract_page(decode_html_ex(reply.body, reply.header("Content-Type")), reply.url,
-                                reply.header("Link"))
+            try:
+                page = await self._extract(reply)
+            except ExtractionFailed as exc:
+                step = self.frontier.on_failure(order, FetchFailure(orders.ERROR, f"extraction failed: {exc}"))
+                self._log_errors()
+                for out in self._emit(step):
+                    yield out
+                return
         elif order.kind == orders.ATTACHMENT and reply.status == 200:
-            page = attachment_text(reply.body, reply.header("Content-Type"), reply.url)
+            try:
+                page = await self._attachment_text(reply)
+            except ExtractionFailed as exc:  # kept without its text, and the reason why
+                page = AttachmentText(error=f"text extraction failed: {exc}")
         step = self.frontier.on_reply(order, reply, page)
         self._log_errors()
-        yield from self._emit(step)
+        for out in self._emit(step):
+            yield out
+
+    def _extract(self, reply: Reply) -> Any:
+        """The page's extraction by the pool, as something a Scrapy coroutine can await."""
+        job = PageJob(reply.body, reply.header("Content-Type"), reply.url, reply.header("Link"))
+        return maybe_deferred_to_future(on_reactor(self.pool.submit(job)))
+
+    def _attachment_text(self, reply: Reply) -> Any:
+        """An attachment's text (a PDF's, crawler/pdftext.py) by the pool: PDFium is CPU work too."""
+        job = AttachmentJob(reply.body, reply.header("Content-Type"), reply.url)
+        return maybe_deferred_to_future(on_reactor(self.pool.submit(job)))
 
     def _failed(self, failure: Failure) -> Iterator[Any]:
         order: Fetch = failure.request.meta["order"]
@@ -98,8 +129,33 @@ class EventsSpider(scrapy.Spider):
             raise DontCloseSpider
 
     def _closed(self, spider: Any = None, reason: str = "") -> None:
+        self.pool.close()
+        if self.pool.restarts or self.pool.failed:
+            logger.warning("extraction: %d worker(s) replaced, %d page(s) failed", self.pool.restarts,
+                           self.pool.failed)
         memory, self.report = self.frontier.close(finished=reason == "finished")
         if reason != "archive_error":
             self.session.save(memory)
         self.session.close()
         logger.info("sources: %s", self.report.source_line())
+
+
+def on_reactor(future: Future[Any]) -> Deferred[Any]:
+    """A Deferred fired on the reactor thread when `future` (resolved in a pool thread) is done."""
+    from twisted.internet import reactor
+
+    deferred: Deferred[Any] = Deferred()
+
+    def fire(done: Future[Any]) -> None:
+        if done.cancelled():
+            deferred.errback(ExtractionFailed("cancelled: the crawl is closing"))
+            return
+        error = done.exception()
+        if error is not None:
+            deferred.errback(error)
+        else:
+            deferred.callback(done.result())
+
+    future.add_done_callback(lambda done: reactor.callFromThread(fire, done))
+    return deferred
+

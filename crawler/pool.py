@@ -1,0 +1,464 @@
+"""Extraction in worker processes, on every core, while the crawl keeps downloading.
+
+Extraction (crawler.extract) is CPU-bound; run on the reactor thread it holds up every
+download while it works (scrapy/scrapy#3197) and the crawl uses one core. A `WorkerPool`
+runs it in `size` child processes instead: `submit(job)` returns at once with a
+`concurrent.futures.Future`, which a dispatcher thread per worker resolves when its worker
+answers. Nothing here knows Scrapy or Twisted: the spider awaits the future on the
+reactor; a batch command (re-extracting stored pages) can wait on it in a plain loop.
+
+Workers are plain subprocesses running this module (`python -m crawler.pool TASK LEVEL`),
+as storage/workers.py does, not `multiprocessing`: a "spawn" child re-imports the parent's
+main module (for the crawl child that is `crawler.run`, Scrapy and Twisted included: half
+a second and 25 MB per worker for nothing, and a user's script without a main guard would
+start workers without end), a "fork" child inherits the reactor's threads, sockets and the
+archive's SQLite connection, and concurrent.futures.ProcessPoolExecutor breaks as a whole
+when one worker dies (every page in flight fails, and which one killed it is unknown).
+Here each worker holds one page at a time, so a worker that dies or hangs names its page:
+
+- a worker that exits, is killed, or does not answer within `timeout` seconds is replaced
+  (killed first if it hangs), and its page is tried once more, in a fresh worker;
+- a page whose second attempt fails too is failed with `ExtractionFailed` (the spider
+  turns that into a page error through the frontier's normal error path);
+- a worker that cannot start twice in a row gives its slot up: that slot then extracts in
+  this process (serially, under one lock) and says so once, so a broken environment slows
+  the crawl down but never loses a page.
+
+Workers ignore SIGINT and SIGTERM (a terminal's Ctrl-C or systemd's stop reach the whole
+process group; the parent decides when its workers end), end on end of input, and on
+Linux are killed by the kernel if the thread that started them dies (PR_SET_PDEATHSIG), so
+a crawl child killed with SIGKILL leaves no worker behind. What a worker logs while it
+works a page is sent back with the answer and logged here, under the same logger name.
+
+Memory stays bounded by the caller: the pool holds only the jobs submitted and not yet
+answered (the spider's are bounded by Scrapy's scraper slot, SCRAPER_SLOT_MAX_ACTIVE_SIZE:
+about 5 MB of responses being processed before the engine stops taking new requests).
+
+Protocol on the worker's stdin/stdout, each message an 8-byte big-endian length and a
+pickle: the worker sends READY once it has imported its task; then for every job it gets,
+it answers (status, value, log records): ("ok", result) or ("error", message).
+"""
+from __future__ import annotations
+
+import atexit
+import importlib
+import logging
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TASK = "crawler.pool:extract"
+PAGE_TIMEOUT = 120.0  # seconds a worker may spend on one page before it counts as hung
+START_TIMEOUT = 60.0  # seconds a worker may take to import its task and say READY
+ATTEMPTS = 2  # a page is tried this many times before it fails
+_READY = b"READY"
+_HEADER = 8
+
+
+class ExtractionFailed(Exception):
+    """A job could not be done: its worker died or hung on every attempt, or the task raised."""
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """What extracting one fetched page needs (the task `extract` below)."""
+
+    body: bytes
+    content_type: str | None
+    url: str
+    link_header: str | None
+
+
+@dataclass(frozen=True)
+class AttachmentJob:
+    """What reading one fetched attachment's text needs (crawler.pdftext)."""
+
+    body: bytes
+    content_type: str | None
+    url: str
+
+
+def extract(job: PageJob | AttachmentJob) -> Any:
+    """The default task: extract a page (crawler.extract), or read an attachment's text."""
+    if isinstance(job, AttachmentJob):
+        from crawler.pdftext import attachment_text
+
+        return attachment_text(job.body, job.content_type, job.url)
+    from crawler.extract import decode_html_ex, extract_page
+    from crawler.guards import prejudge
+
+    return prejudge(extract_page(decode_html_ex(job.body, job.content_type), job.url, job.link_header))
+
+
+@dataclass
+class _Job:
+    payload: Any
+    future: Future[Any]
+    started: bool = False
+    failures: list[str] = field(default_factory=list)
+
+
+class _WorkerLost(Exception):
+    """The worker process exited, was killed or hung; the message says which."""
+
+
+class WorkerPool:
+    """`size` worker processes running `task` ("module:function", f(job) -> result).
+
+    Workers start on the first `submit`, in parallel, each in its dispatcher thread.
+    `size` 0 does every job in the calling thread, at once (no processes at all).
+    """
+
+    def __init__(self, size: int, *, task: str = DEFAULT_TASK, timeout: float = PAGE_TIMEOUT,
+                 start_timeout: float = START_TIMEOUT, log_level: int = logging.INFO) -> None:
+        if size < 0:
+            raise ValueError(f"a pool cannot have {size} workers")
+        self.size, self.task, self.timeout, self.start_timeout = size, task, timeout, start_timeout
+        self.log_level = log_level
+        self.restarts = 0  # workers replaced after dying or hanging
+        self.done = 0  # jobs answered (by a worker or here)
+        self.failed = 0  # jobs failed with ExtractionFailed
+        self._jobs: deque[_Job] = deque()
+        self._cond = threading.Condition()
+        self._closing = False
+        self._threads: list[threading.Thread] = []
+        self._procs: dict[int, subprocess.Popen[bytes]] = {}  # slot -> its live worker
+        self._local_lock = threading.Lock()  # jobs done in this process are done one at a time
+        self._function: Callable[[Any], Any] | None = None
+
+    # -- the caller's side ------------------------------------------------------------------
+    def submit(self, payload: Any) -> Future[Any]:
+        """Queue one job; the future holds its result, or ExtractionFailed."""
+        future: Future[Any] = Future()
+        if self.size == 0:
+            future.set_running_or_notify_cancel()
+            self._run_here(_Job(payload, future))
+            return future
+        with self._cond:
+            if self._closing:
+                raise RuntimeError("the pool is closed")
+            if not self._threads:
+                self._start_threads()
+            self._jobs.append(_Job(payload, future))
+            self._cond.notify()
+        return future
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Cancel the jobs not started, let the workers finish the pages they hold (up to
+        `timeout` seconds), then end them. Safe to call twice."""
+        with self._cond:
+            self._closing = True
+            while self._jobs:
+                self._jobs.popleft().future.cancel()
+            self._cond.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self.kill()
+        atexit.unregister(self.kill)
+
+    def kill(self) -> None:
+        """End every worker now (at exit, or when close() ran out of time)."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        for proc in list(self._procs.values()):
+            _end(proc, wait=1.0)
+
+    def pids(self) -> list[int]:
+        """The process ids of the live workers."""
+        return [proc.pid for proc in list(self._procs.values()) if proc.poll() is None]
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- dispatcher threads -----------------------------------------------------------------
+    def _start_threads(self) -> None:
+        atexit.register(self.kill)
+        for slot in range(self.size):
+            thread = threading.Thread(target=self._dispatch, args=(slot,), name=f"extract-worker-{slot}",
+                                      daemon=True)  # a forced stop of the crawl must not wait for them
+            thread.start()
+            self._threads.append(thread)
+
+    def _next_job(self) -> _Job | None:
+        with self._cond:
+            while not self._jobs and not self._closing:
+                self._cond.wait()
+            return self._jobs.popleft() if self._jobs else None
+
+    def _dispatch(self, slot: int) -> None:
+        # The worker is started here, in the thread that owns it for its whole life: the
+        # kernel's parent-death signal follows the thread that started a process.
+        worker: _Worker | None = self._start_worker(slot)
+        try:
+            while (job := self._next_job()) is not None:
+                if not job.started:
+                    if not job.future.set_running_or_notify_cancel():
+                        continue  # cancelled while it waited
+                    job.started = True
+                if worker is None:
+                    self._run_here(job)
+                    continue
+                try:
+                    status, value, records = worker.ask(job.payload, self.timeout)
+                except _WorkerLost as lost:
+                    worker.stop()
+                    if self._closing:
+                        self._fail(job, f"its extraction worker {lost} while the crawl closed")
+                        break
+                    self.restarts += 1
+                    logger.warning("extraction worker %d (pid %d) %s; starting another", slot, worker.proc.pid, lost)
+                    worker = self._start_worker(slot)
+                    self._retry(job, str(lost))
+                    continue
+                _relog(records)
+                self._settle(job, status, value)
+        finally:
+            if worker is not None:
+                worker.stop()
+            self._procs.pop(slot, None)
+
+    def _start_worker(self, slot: int) -> _Worker | None:
+        failures = []
+        for _ in range(2):
+            try:
+                worker = _Worker.start(self.task, self.log_level, self.start_timeout)
+            except _WorkerLost as lost:
+                failures.append(str(lost))
+                continue
+            self._procs[slot] = worker.proc
+            return worker
+        self._procs.pop(slot, None)
+        logger.warning("extraction worker %d could not start (%s): extracting in the crawl process instead",
+                       slot, "; ".join(failures))
+        return None
+
+    def _retry(self, job: _Job, failure: str) -> None:
+        job.failures.append(failure)
+        if len(job.failures) >= ATTEMPTS:
+            first, then = job.failures[0], job.failures[-1]
+            self._fail(job, f"its extraction worker {first}, and so did a fresh one ({then})")
+            return
+        with self._cond:
+            self._jobs.appendleft(job)  # its turn again at once, in whichever worker is free first
+            self._cond.notify()
+
+    def _settle(self, job: _Job, status: str, value: Any) -> None:
+        if status == "ok":
+            self.done += 1
+            job.future.set_result(value)
+        else:
+            self._fail(job, value)
+
+    def _fail(self, job: _Job, message: str) -> None:
+        self.failed += 1
+        job.future.set_exception(ExtractionFailed(message))
+
+    def _run_here(self, job: _Job) -> None:
+        with self._local_lock:
+            if self._function is None:
+                self._function = _task(self.task)
+            try:
+                result = self._function(job.payload)
+            except Exception as exc:  # noqa: BLE001 - a job's failure is the job's, not the crawl's
+                self._settle(job, "error", f"{type(exc).__name__}: {exc}")
+                return
+        self._settle(job, "ok", result)
+
+
+class _Worker:
+    """One worker process and the two ends of its pipes."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        assert proc.stdin is not None and proc.stdout is not None
+        self.stdin, self.stdout = proc.stdin.fileno(), proc.stdout.fileno()
+
+    @classmethod
+    def start(cls, task: str, log_level: int, start_timeout: float) -> _Worker:
+        package_root = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        try:
+            # close_fds (the default) matters: a worker must never hold the archive's lock.
+            proc = subprocess.Popen([sys.executable, "-m", "crawler.pool", task, str(log_level), str(os.getpid())], bufsize=0,
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        except OSError as exc:
+            raise _WorkerLost(f"could not be started ({exc})") from None
+        worker = cls(proc)
+        try:
+            if worker._receive(time.monotonic() + start_timeout, start_timeout) != _READY:
+                raise _WorkerLost("said something else than READY")
+        except _WorkerLost:
+            worker.stop()
+            raise
+        return worker
+
+    def ask(self, payload: Any, timeout: float) -> tuple[str, Any, list[dict[str, Any]]]:
+        try:
+            _write_all(self.stdin, _frame(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)))
+        except OSError:
+            pass  # it is gone: the read below says how
+        answer = self._receive(time.monotonic() + timeout, timeout)
+        return pickle.loads(answer)
+
+    def _receive(self, deadline: float, limit: float) -> bytes:
+        header = self._read(_HEADER, deadline, limit)
+        return self._read(int.from_bytes(header, "big"), deadline, limit)
+
+    def _read(self, size: int, deadline: float, limit: float) -> bytes:
+        buf = bytearray()
+        while len(buf) < size:
+            remaining = deadline - time.monotonic()
+            try:
+                ready = remaining > 0 and select.select([self.stdout], [], [], remaining)[0]
+            except (OSError, ValueError):  # closed under us: the pool is being killed
+                raise _WorkerLost("was stopped") from None
+            if not ready:
+                self.proc.kill()
+                raise _WorkerLost(f"did not answer within {limit:g} s")
+            try:
+                chunk = os.read(self.stdout, min(size - len(buf), 1 << 20))
+            except OSError:  # closed under us: the pool is being killed
+                raise _WorkerLost("was stopped") from None
+            if not chunk:
+                raise _WorkerLost(self._death())
+            buf += chunk
+        return bytes(buf)
+
+    def _death(self) -> str:
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return "closed its output"
+        if code < 0:
+            return f"was killed by {signal.Signals(-code).name}"
+        return f"exited with code {code}"
+
+    def stop(self) -> None:
+        _end(self.proc, wait=5.0)
+
+
+def _end(proc: subprocess.Popen[bytes], wait: float) -> None:
+    """Close the worker's input (it ends by itself), kill it if it does not within `wait` s."""
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _frame(body: bytes) -> bytes:
+    return len(body).to_bytes(_HEADER, "big") + body
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _relog(records: list[dict[str, Any]]) -> None:
+    for data in records:
+        record = logging.makeLogRecord(data)
+        target = logging.getLogger(record.name)
+        if target.isEnabledFor(record.levelno):
+            target.handle(record)
+
+
+def _task(spec: str) -> Callable[[Any], Any]:
+    module, _, function = spec.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+# -- the worker's side ----------------------------------------------------------------------
+class _Collect(logging.Handler):
+    """Keeps what the task logs while it works a job, to send it back with the answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        data = dict(record.__dict__)
+        data["msg"], data["args"] = record.getMessage(), None
+        if record.exc_info:
+            data["exc_text"] = logging.Formatter().formatException(record.exc_info)
+        data["exc_info"] = None
+        self.records.append(data)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when the thread that started it dies."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the end of input still ends the worker
+    if os.getppid() != parent:
+        os._exit(0)  # it died before we asked
+
+
+def _child(task: str, level: int, parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # the parent is gone: so are we
+    _die_with_parent(parent)
+    # The protocol owns the original stdout; anything the task prints goes to stderr.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    stdin = sys.stdin.buffer
+    collect = _Collect()
+    root = logging.getLogger()
+    root.addHandler(collect)
+    root.setLevel(level)
+    function = _task(task)
+    out.write(_frame(_READY))
+    out.flush()
+    while True:
+        header = stdin.read(_HEADER)
+        if len(header) < _HEADER:
+            return
+        body = stdin.read(int.from_bytes(header, "big"))
+        try:
+            answer: tuple[str, Any] = ("ok", function(pickle.loads(body)))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, the worker goes on
+            answer = ("error", f"{type(exc).__name__}: {exc}")
+        try:
+            data = pickle.dumps((*answer, collect.records), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001 - an unpicklable result is the job's failure
+            data = pickle.dumps(("error", f"result cannot be sent: {exc}", collect.records))
+        collect.records = []
+        out.write(_frame(data))
+        out.flush()
+
+
+if __name__ == "__main__":
+    # Run the task from the imported module, so what is pickled names crawler.pool, not __main__.
+    from crawler.pool import _child as child
+
+    child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
