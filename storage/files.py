@@ -44,11 +44,19 @@ def _write_temp(path: Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-    except BaseException:
+    except BaseException as exc:
         # A full disk (or a signal) mid-write: leave no partial temp file behind.
         tmp.unlink(missing_ok=True)
+        _name(exc, path)
         raise
     return tmp
+
+
+def _name(exc: BaseException, path: Path) -> None:
+    """Name the file an error of write() or fsync() was about (they name none themselves):
+    'disk full writing ARCHIVE/…', not a full disk blamed on standard output."""
+    if isinstance(exc, OSError) and exc.filename is None:
+        exc.filename = str(path)
 
 
 def write_once(path: Path, data: bytes) -> None:
@@ -83,6 +91,9 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        _name(exc, path)
+        raise
     finally:
         tmp.unlink(missing_ok=True)
     fsync_dir(path.parent)
@@ -135,6 +146,26 @@ def remove_dead_temps(path: Path) -> list[Path]:
     return removed
 
 
+RESERVE = 64 * 1024  # what reserve() sets aside: room for a run's record or summary
+
+
+def reserve(path: Path, data: bytes, size: int = RESERVE) -> None:
+    """Write `data` to `path` padded with spaces to `size` bytes (JSON ignores trailing
+    whitespace), so that a later write_in_place of up to `size` bytes needs no new disk
+    space: the outcome of a run can still be recorded when the disk has filled meanwhile."""
+    replace_atomically(path, data + b" " * max(0, size - len(data)))
+
+
+def write_in_place(path: Path, data: bytes) -> None:
+    """Overwrite `path` within the space it already holds (see reserve), then cut it to
+    `data`. Not atomic: only for when an atomic write has failed for want of space."""
+    with open(path, "r+b") as handle:
+        handle.write(data)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def append_line(path: Path, record: dict[str, Any]) -> None:
     """Append one JSON line durably. A torn line left by a crash is fenced off by a newline."""
     line = json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
@@ -143,9 +174,13 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
             handle.seek(-1, os.SEEK_END)
             if handle.read(1) != b"\n":
                 line = b"\n" + line
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+        try:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+        except OSError as exc:
+            _name(exc, path)
+            raise
 
 
 def read_lines(path: Path) -> tuple[list[dict[str, Any]], int]:
