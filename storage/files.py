@@ -230,16 +230,16 @@ def file_lock(path: Path, *, shared: bool = False) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def try_file_lock(path: Path) -> contextlib.AbstractContextManager[bool]:
-    """An exclusive flock on `path` if it is free now: yields whether it was taken."""
-    return _try_lock(path)
+def try_file_lock(path: Path, *, shared: bool = False) -> contextlib.AbstractContextManager[bool]:
+    """An flock on `path` if it can be had now (exclusive, or `shared`): yields whether it was taken."""
+    return _try_lock(path, shared)
 
 
 @contextlib.contextmanager
-def _try_lock(path: Path) -> Iterator[bool]:
+def _try_lock(path: Path, shared: bool) -> Iterator[bool]:
     with open(path, "a+b") as handle:
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return

@@ -253,6 +253,11 @@ class Archive:
         connection to an index a rebuild has just replaced is reopened on the new one)."""
         conn = self.conn  # built first, if need be, under the exclusive lock
         while True:
+            with try_file_lock(self.root / INDEX_LOCK, shared=True) as free:
+                if not free and conn.in_transaction:
+                    # A rebuild waits to copy into the index: an open transaction (a batch
+                    # of index updates) would block it while this waits for the rebuild.
+                    conn.commit()
             with file_lock(self.root / INDEX_LOCK, shared=True):
                 if self._index_identity(None) == self._conn_identity:
                     yield conn
@@ -491,10 +496,10 @@ class Archive:
         return build(conn, self.root, self.layout.document_ids())
 
     def _rebuild_index(self) -> int:
-        """Build a fresh index beside the old one, then swap it in atomically."""
+        """Build a fresh index beside the old one, then put it in place atomically."""
         # Called with the index lock held exclusively: no writer is between its file and
         # index writes, so the files read here are all there is, and none writes until the
-        # new file is in place (each then notices the swap: Archive._writing).
+        # new index is in place.
         remove_dead_temps(self.layout.index)
         tmp = temp_name(self.layout.index)
         conn = sqlite3.connect(tmp)
@@ -502,16 +507,47 @@ class Archive:
         try:
             idx.create(conn)
             count = self._catch_up_all(conn)
-        except BaseException:
+            if not self._copy_into_live_index(conn):
+                # In WAL mode before it is in place: a writer opening it never has to convert it.
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.close()
+                for leftover in (Path(f"{self.layout.index}-wal"), Path(f"{self.layout.index}-shm")):
+                    leftover.unlink(missing_ok=True)
+                os.replace(tmp, self.layout.index)
+        finally:
             conn.close()
-            for leftover in (tmp, Path(f"{tmp}-journal")):
+            for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
                 leftover.unlink(missing_ok=True)
-            raise
-        conn.close()
-        for leftover in (Path(f"{self.layout.index}-wal"), Path(f"{self.layout.index}-shm")):
-            leftover.unlink(missing_ok=True)
-        os.replace(tmp, self.layout.index)
         return count
+
+    def _copy_into_live_index(self, built: sqlite3.Connection) -> bool:
+        """Copy a freshly built index into the live index file, in one SQLite transaction
+        (the backup API): other processes' connections stay valid and see the old index or
+        the new one, never a file replaced under them (SQLite forbids renaming or deleting
+        an open database: the last connection to an unlinked file would delete the new
+        file's WAL by name). False when the live file cannot take it (missing, unreadable,
+        of another page size): then the new file replaces it."""
+        path = self.layout.index
+        if not path.exists():
+            return False
+        try:
+            live = sqlite3.connect(path, timeout=30)
+            try:
+                sizes = {c.execute("PRAGMA page_size").fetchone()[0] for c in (built, live)}
+                if len(sizes) != 1 or live.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    return False
+                built.commit()
+                built.backup(live)
+                try:
+                    live.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the copy went through the WAL
+                except sqlite3.OperationalError:
+                    pass  # a reader holds it: checkpointed later
+            finally:
+                live.close()
+        except sqlite3.DatabaseError as exc:
+            logger.info("index %s replaced rather than copied into (%s)", path, exc)
+            return False
+        return True
 
     def reindex(self) -> int:
         """Rebuild the SQLite index from the snapshot files; returns the number of documents.

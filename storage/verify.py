@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from . import index as idx
 from .blobs import file_sha256, stored_blobs
 from .errors import CorruptSnapshot
-from .files import LOCK_NAME, TEMP_PREFIX, read_lines
+from .files import LOCK_NAME, TEMP_PREFIX, process_alive, read_lines, temp_owner
 from .layout import CAPTURES, CHAIN, INDEX, WARC_DIGESTS
 from .policy import snapshot_digest
 from .records import READABLE_SCHEMAS, WarcRef
@@ -162,7 +162,7 @@ class _read_transaction:
 def _verify_root(archive: Archive, report: VerifyReport) -> None:
     """Leftovers in the archive's root: temp files of index builds or feeds that were killed."""
     for entry in sorted(os.listdir(archive.root)):
-        if entry.startswith(TEMP_PREFIX):
+        if entry.startswith(TEMP_PREFIX) and not _live_temp(entry):
             report.warning(entry, "temporary file left by a killed process (index build, export …): harmless, "
                                   "removed by the next index build or write of the same file")
 
@@ -214,13 +214,18 @@ def _verify_document(archive: Archive, doc_id: str, report: VerifyReport, named_
     for entry in sorted(os.listdir(folder)):
         full = folder / entry
         if entry.startswith(TEMP_PREFIX):
-            report.warning(_rel(archive, full), "temporary file left by an interrupted write (harmless)")
+            if not _live_temp(entry):
+                report.warning(_rel(archive, full), "temporary file left by an interrupted write (harmless)")
         elif entry.endswith(".html.gz") and entry not in raw_names:
-            report.warning(_rel(archive, full), "raw body that no snapshot names (left by an interrupted write)")
+            # A writer writes the raw body just before its snapshot: only a body whose
+            # snapshot is still absent once the document's lock is free was left behind.
+            if not _written_since(folder, entry.replace(".html.gz", ".json")):
+                report.warning(_rel(archive, full), "raw body that no snapshot names (left by an interrupted write)")
         elif entry not in (CAPTURES, CHAIN, LOCK_NAME) and not (entry.startswith("v") and entry.endswith(_DOC_FILE_SUFFIXES)):
             report.warning(_rel(archive, full), "file the archive layout does not know")
     if not versions:
-        report.warning(here, "folder holds no version (interrupted first write)")
+        if not _written_since(folder, None):
+            report.warning(here, "folder holds no version (interrupted first write)")
         return None
     report.documents += 1
     return _DocFiles(doc_id, snapshots, captures, bad)
@@ -355,6 +360,33 @@ def _verify_warcs(archive: Archive, refs: list[tuple[str, WarcRef]], report: Ver
                                    f"{where} points to {ref.record_id}")
         elif headers.get("WARC-Payload-Digest") not in (None, ref.payload_digest):
             report.error(ref.file, f"record {ref.record_id}: payload digest differs from {where}")
+
+
+def _live_temp(name: str) -> bool:
+    """Whether a temp file belongs to a process that is still running (a write under way)."""
+    pid = temp_owner(name)
+    return pid is not None and process_alive(pid)
+
+
+def _written_since(folder: Any, snapshot_name: str | None) -> bool:
+    """Whether a document's writer is at work or has just written the snapshot (or, with
+    None, any version) that the listing missed: waits for the document's lock, then looks."""
+    try:
+        fd = os.open(os.path.join(folder, LOCK_NAME), os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        if snapshot_name is None:
+            return True  # a folder just made, whose writer has not yet begun: nothing to report
+        fd = None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # a writer holds it exclusively while it writes
+        names = os.listdir(folder)
+    finally:
+        if fd is not None:
+            os.close(fd)
+    if snapshot_name is not None:
+        return snapshot_name in names
+    return any(name.startswith("v") and name.endswith(".json") for name in names)
 
 
 def _held(path: Any) -> bool:
