@@ -71,7 +71,7 @@ def main() -> int:
     running = sum(c.left_running for c in chains)
     during = sum(1 for k in kills if k.versions_before)
     print()
-    print(f"trials (SIGKILLs)            {len(kills)}  (in {len(chains)} chains; {during} while versions were stored)")
+    print(f"trials (SIGKILLs)            {len(kills)}  (in {len(chains)} chains; {during} with versions already on disk)")
     print(f"by mode                      " + ", ".join(f"{m} {sum(1 for k in kills if k.mode == m)}"
                                                       for m in ("both", "child-first", "child", "parent")))
     print(f"lost versions                {lost}  (of {versions * len(chains)} expected)")

@@ -5,9 +5,9 @@ version: raw body, snapshot JSON (the commit point), capture log line, index row
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
-import contextlib
 import json
 import logging
 import os
