@@ -9,7 +9,9 @@ closes (and saves what it learnt) only after the last one.
 """
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from typing import Any
 
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
@@ -34,6 +36,25 @@ def language_of(item: Any, doc_id: str) -> str:
         return str(language)
     parts = doc_id.rsplit("-", 2)
     return parts[1] if len(parts) == 3 else "und"
+
+
+# The outcomes that stored a version (tombstones and restorations included).
+VERSION_OUTCOMES = ("new-document", "new-version", "restored", "removed", "reextracted")
+
+
+def stored_versions(stats: Any) -> int:
+    return sum(int(stats.get_value(f"kisi/{outcome}", 0) or 0) for outcome in VERSION_OUTCOMES)
+
+
+def write_failure(what: str, exc: BaseException, stored: int) -> str:
+    """The one sentence a run that could not write the archive ends with."""
+    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or (
+        isinstance(exc, sqlite3.OperationalError) and "full" in str(exc))
+    if full:
+        # Every write is temp file + fsync + rename/link: what failed left nothing half-written.
+        return (f"disk full writing {what}; {stored} version(s) stored before it; nothing lost "
+                "(free some space and crawl again)")
+    return f"archive write failed for {what}: {exc}"
 
 
 class ArchivePipeline:
@@ -80,10 +101,10 @@ class ArchivePipeline:
             # raw response is read again first (crawler.reextract), cause "extractor".
             result = (await self._in_writer(self._record, item) if self._writer
                       else self.archive.record(item, reread=reread))
-        except (StorageError, OSError) as exc:
+        except (StorageError, OSError, sqlite3.Error) as exc:
             # A write error is not a page error: stop the run loudly rather than lose data.
             what = getattr(item, "url", None) or getattr(item, "doc_id", None) or type(item).__name__
-            self.write_failed = f"archive write failed for {what}: {exc}"
+            self.write_failed = write_failure(what, exc, stored_versions(self.stats))
             logger.critical(self.write_failed)
             self.stats.set_value("kisi/archive_error", self.write_failed)
             if self.crawler is not None and self.crawler.engine is not None:

@@ -12,6 +12,7 @@ this module as a child process for every crawl (see scheduler/runs.py).
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import signal
@@ -31,6 +32,7 @@ from crawler.progress import ProgressBar, snapshot
 from crawler.report import RunReport
 from crawler.scrapy_settings import build
 from crawler.spiders.events import EventsSpider
+from storage.files import RESERVE, replace_atomically, write_in_place
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    # A log line that cannot be written (the disk holding the log is full) is dropped, not
+    # a traceback on stderr for every line: the run's outcome says what happened.
+    logging.raiseExceptions = False
 
     config = Config.from_json(json.loads(args.config.read_text("utf-8")))
     settings = build(config, run_id=args.run_id)
@@ -188,8 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     if spider is None:  # the spider could not even be created: the log file says why
         summary = {"outcome": "failed", "reason": "the crawl could not start (see its log)", "run_id": args.run_id,
                    "started_at": started, "finished_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
-        args.summary.parent.mkdir(parents=True, exist_ok=True)
-        args.summary.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
+        write_summary(args.summary, summary)
         return exit_codes.ERROR
     # A second signal stops the reactor at once: the spider was never closed (no report,
     # no memory saved), and the run counts as interrupted.
@@ -203,9 +207,22 @@ def main(argv: list[str] | None = None) -> int:
                    finished_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
     outcome, reason, code = ending(report, stats)
     summary.update(outcome=outcome, reason=reason)
-    args.summary.parent.mkdir(parents=True, exist_ok=True)
-    args.summary.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
+    write_summary(args.summary, summary)
     return code
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    """Write the run's summary for the parent: atomically, or, when the disk is full, in
+    the room the parent reserved for it (scheduler/runs.py), so a full disk is reported as
+    such rather than as "no summary"."""
+    data = json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        replace_atomically(path, data)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.exists() or len(data) > RESERVE:
+            raise
+        write_in_place(path, data)
 
 
 if __name__ == "__main__":

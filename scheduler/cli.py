@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import os
+import sqlite3
 import sys
 from typing import Any
 
@@ -140,12 +141,28 @@ def run(args: list[str], output: Output) -> int:
         if _is_stdout_error(exc):
             output.stdout_broken = True
             return output.fail(f"cannot write the output: {exc.strerror or exc}", exit_codes.ERROR)
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        return output.fail(f"{exc.strerror or exc}{where}", exit_codes.ERROR)
+        return output.fail(os_error_message(exc), exit_codes.ERROR)
+    except sqlite3.Error as exc:  # the index, a cache of the files: what to do about it
+        if "disk is full" in str(exc):
+            return output.fail("disk full writing the archive's index: free some space and run the command again",
+                               exit_codes.ERROR)
+        return output.fail(f"the archive's index failed: {exc} (`kisi-archive reindex` rebuilds it from the files)",
+                           exit_codes.ERROR)
     except Exception as exc:  # a bug: still one line, and the details with -v
         logger.debug("internal error", exc_info=True)
         return output.fail(f"internal error: {type(exc).__name__}: {exc} (run with -v for details; please "
                            "report it)", exit_codes.ERROR)
+
+
+def os_error_message(exc: OSError) -> str:
+    """An error of the file system as one sentence that says what to do."""
+    where = getattr(exc, "filename", None)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"disk full writing {where or 'the archive'}: free some space and run the command again"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and where:
+        return (f"cannot write {where} ({exc.strerror}): this command writes the archive; the reading commands "
+                "work without writing")
+    return f"{exc.strerror or exc}{f' ({where})' if where else ''}"
 
 
 def _is_stdout_error(exc: OSError) -> bool:

@@ -140,8 +140,17 @@ def resolve_config(config_file: Path | None, **flags: Any) -> Config:
     return load_config(config_file, flags=flags)
 
 
-def open_archive(config: Config) -> Archive:
-    return Archive.open(config.archive_dir)
+def open_archive(config: Config, *, write: bool = False) -> Archive:
+    """The archive, for a command that only reads it (its index read-only when current:
+    no write, no lock; see Archive.open_for_reading), or for one that may `write` it."""
+    if write:
+        return Archive.open(config.archive_dir)
+    return Archive.open_for_reading(config.archive_dir)
+
+
+def check_archive(config: Config) -> None:
+    """Fail with one sentence unless the configured archive exists (reads only its marker)."""
+    Archive.open(config.archive_dir, readonly=True).close()
 
 
 def emit_json(data: Any) -> None:

@@ -13,7 +13,7 @@ from crawler.config import Config, duration
 from crawler.durations import format_interval
 
 from .cli_common import (CommandFailed, Duration, Setting, archive_options, clip, count, emit_json, json_option,
-                         open_archive, resolve_config, say, use_log_format)
+                         check_archive, resolve_config, say, use_log_format)
 from .cli_crawl import site_options
 from .cli_serve import serve_options
 from .ledger import Ledger, RunRecord, read_daemon_state
@@ -163,7 +163,7 @@ def runs(archive_dir: Path | None, config_file: Path | None, limit: int, as_json
     from .runs import recover_abandoned
 
     config = resolve_config(config_file, archive_dir=archive_dir)
-    open_archive(config).close()
+    check_archive(config)
     recover_abandoned(config.archive_dir, by="`kisi-archive runs`")
     records = Ledger(config.archive_dir).list(limit=limit or None)
     if as_json:
@@ -214,7 +214,7 @@ def status(archive_dir: Path | None, config_file: Path | None, max_age: str | No
         allowed = parse_interval(config.stale_after)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--max-age") from None
-    open_archive(config).close()
+    check_archive(config)
     root = config.archive_dir.resolve()
     recover_abandoned(root, by="`kisi-archive status`")
     now = utc_now()

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import click
 
 from crawler import exit_codes
-from storage import UnknownVersion
+from storage import Archive, UnknownVersion
 from storage.export import EXPORT_FORMATS
 from storage.query import (DEFAULT_SORT, SEARCH_SORTS, SORT_CHOICES, BadQuery, Filters,
                            MARK_END, MARK_START, render_marks)
@@ -584,7 +584,11 @@ def verify(archive_dir: Path | None, config_file: Path | None, as_json: bool) ->
     Example:
       kisi-archive verify && echo archive intact
     """
-    with open_archive(_config(config_file, archive_dir)) as archive:
+    config = _config(config_file, archive_dir)
+    # Read-only where the archive cannot be written (read-only media, another user's):
+    # then nothing is caught up, a lagging index is a warning.
+    with (open_archive(config) if Archive.cannot_write(config.archive_dir) else open_archive(config, write=True)) \
+            as archive:
         report = archive.verify()
     if as_json:
         emit_json(report.to_json())
@@ -612,7 +616,7 @@ def reindex(archive_dir: Path | None, config_file: Path | None, as_json: bool) -
     Example:
       kisi-archive reindex --archive ./archive
     """
-    with open_archive(_config(config_file, archive_dir)) as archive:
+    with open_archive(_config(config_file, archive_dir), write=True) as archive:
         count = archive.reindex()
         on_disk = sum(1 for doc_id in archive.layout.document_ids() if archive.layout.versions_on_disk(doc_id))
     skipped = on_disk - count

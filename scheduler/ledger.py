@@ -9,13 +9,14 @@ ARCHIVE/daemon.json is the running daemon's own record (pid, schedule, next run)
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from storage.files import dump_json, replace_atomically
+from storage.files import RESERVE, dump_json, replace_atomically, reserve, write_in_place
 from storage.layout import Layout
 
 SCHEMA_VERSION = 1
@@ -69,9 +70,22 @@ class Ledger:
         return self.run_dir(run_id) / "crawl.log"
 
     def write(self, record: RunRecord) -> RunRecord:
+        """Record a run. A run's first record reserves room on disk (storage.files.reserve),
+        so that on a disk that fills while the run goes on, its outcome is still written
+        (in place) rather than left `running`."""
         folder = self.run_dir(record.run_id)
         folder.mkdir(parents=True, exist_ok=True)
-        replace_atomically(folder / "run.json", dump_json({"schema_version": SCHEMA_VERSION, **record.to_json()}))
+        path = folder / "run.json"
+        data = dump_json({"schema_version": SCHEMA_VERSION, **record.to_json()})
+        if record.outcome == "running" and not path.exists():
+            reserve(path, data)
+            return record
+        try:
+            replace_atomically(path, data)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.exists() or len(data) > RESERVE:
+                raise
+            write_in_place(path, data)
         return record
 
     def finish(self, record: RunRecord, **changes: Any) -> RunRecord:

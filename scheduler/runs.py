@@ -28,6 +28,7 @@ from typing import IO, Any, Callable, Iterable
 from crawler import exit_codes
 from crawler.config import Config
 from storage import Archive
+from storage.files import reserve
 
 from . import publish
 from .ledger import Ledger, RunRecord, with_all_counts
@@ -179,6 +180,7 @@ def _run_locked(config: Config, ledger: Ledger, lock: ArchiveLock, *, trigger: s
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path, summary_path, log_path = run_dir / "config.json", run_dir / "summary.json", ledger.log_path(run_id)
     config_path.write_text(json.dumps(config.to_json(), ensure_ascii=False, indent=2), "utf-8")
+    reserve(summary_path, b"{}")  # room for the child's summary should the disk fill meanwhile
     due = iso(scheduled_for) if scheduled_for else None
     record = ledger.write(RunRecord(run_id=run_id, trigger=trigger, started_at=iso(started), pid=os.getpid(),
                                     log_path=str(log_path), scheduled_for=due))

@@ -31,13 +31,32 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def temp_name(path: Path) -> Path:
+    """The temp file a write of `path` goes through: `.tmp-NAME.PID.RANDOM`, beside it (the
+    pid says whose it is, so a dead writer's leftover can be told from a live one's)."""
+    return path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+
+
 def _write_temp(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
-    with open(tmp, "xb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    tmp = temp_name(path)
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException as exc:
+        # A full disk (or a signal) mid-write: leave no partial temp file behind.
+        tmp.unlink(missing_ok=True)
+        _name(exc, path)
+        raise
     return tmp
+
+
+def _name(exc: BaseException, path: Path) -> None:
+    """Name the file an error of write() or fsync() was about (they name none themselves):
+    'disk full writing ARCHIVE/…', not a full disk blamed on standard output."""
+    if isinstance(exc, OSError) and exc.filename is None:
+        exc.filename = str(path)
 
 
 def write_once(path: Path, data: bytes) -> None:
@@ -68,16 +87,87 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
     """A file to stream into that appears at `path` only whole: written to a temp file
     beside it, fsynced, renamed over `path`, the folder fsynced. On an exception the temp
     file is removed and `path` is untouched."""
-    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+    remove_dead_temps(path)
+    tmp = temp_name(path)
     try:
         with open(tmp, "xb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        _name(exc, path)
+        raise
     finally:
         tmp.unlink(missing_ok=True)
     fsync_dir(path.parent)
+
+
+def temp_owner(name: str) -> int | None:
+    """The pid in a temp file's name (`.tmp-NAME.PID.RANDOM`, perhaps with SQLite's `-journal`
+    after it), or None if it names none."""
+    parts = name.split(".")
+    if not name.startswith(TEMP_PREFIX) or len(parts) < 3 or not parts[-2].isdigit():
+        return None
+    return int(parts[-2])
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine (a zombie counts as dead)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+def remove_dead_temps(path: Path) -> list[Path]:
+    """Delete the temp files of earlier writes of `path` whose process is gone (a killed
+    export, feed or index build); returns them. A live writer's temp file is left alone."""
+    removed = []
+    prefix = f"{TEMP_PREFIX}{path.name}."
+    try:
+        names = [name for name in os.listdir(path.parent) if name.startswith(prefix)]
+    except OSError:
+        return removed
+    for name in names:
+        pid = temp_owner(name)
+        if pid is not None and pid != os.getpid() and not process_alive(pid):
+            leftover = path.parent / name
+            try:
+                leftover.unlink()
+            except OSError:
+                continue
+            removed.append(leftover)
+    return removed
+
+
+RESERVE = 64 * 1024  # what reserve() sets aside: room for a run's record or summary
+
+
+def reserve(path: Path, data: bytes, size: int = RESERVE) -> None:
+    """Write `data` to `path` padded with spaces to `size` bytes (JSON ignores trailing
+    whitespace), so that a later write_in_place of up to `size` bytes needs no new disk
+    space: the outcome of a run can still be recorded when the disk has filled meanwhile."""
+    replace_atomically(path, data + b" " * max(0, size - len(data)))
+
+
+def write_in_place(path: Path, data: bytes) -> None:
+    """Overwrite `path` within the space it already holds (see reserve), then cut it to
+    `data`. Not atomic: only for when an atomic write has failed for want of space."""
+    with open(path, "r+b") as handle:
+        handle.write(data)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def append_line(path: Path, record: dict[str, Any]) -> None:
@@ -88,9 +178,13 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
             handle.seek(-1, os.SEEK_END)
             if handle.read(1) != b"\n":
                 line = b"\n" + line
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+        try:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+        except OSError as exc:
+            _name(exc, path)
+            raise
 
 
 def read_lines(path: Path) -> tuple[list[dict[str, Any]], int]:
@@ -129,11 +223,31 @@ def document_lock(folder: Path) -> contextlib.AbstractContextManager[None]:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive flock on `path` (created empty if missing), released by the OS on death."""
+def file_lock(path: Path, *, shared: bool = False) -> Iterator[None]:
+    """An flock on `path` (created empty if missing), released by the OS on death:
+    exclusive, or `shared` (many holders at once, none while an exclusive one holds it)."""
     with open(path, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def try_file_lock(path: Path, *, shared: bool = False) -> contextlib.AbstractContextManager[bool]:
+    """An flock on `path` if it can be had now (exclusive, or `shared`): yields whether it was taken."""
+    return _try_lock(path, shared)
+
+
+@contextlib.contextmanager
+def _try_lock(path: Path, shared: bool) -> Iterator[bool]:
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -8,10 +8,13 @@ in step with SCHEMA and bump INDEX_SCHEMA whenever a table changes.
 """
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import urlencode
 
 from .records import DocumentSummary
 
@@ -157,18 +160,59 @@ DOCUMENT_COLUMNS: tuple[str, ...] = (
 )
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether an error of SQLite (or the OS) says the disk is full."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+
+
+def uri(path: Path, **params: str) -> str:
+    """An SQLite `file:` URI for `path`, escaped: an archive path may hold `#`, `?`, `%`,
+    spaces or any letter (unescaped, `#` and `?` cut the name short and `%20` is decoded)."""
+    return Path(path).absolute().as_uri() + ("?" + urlencode(params) if params else "")
+
+
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection to the index: a writer's (WAL mode), or `readonly` (see open_readonly)."""
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    else:
-        conn = sqlite3.connect(path, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        # 16 MiB of page cache (the default is 2 MiB): a crawl's writer keeps the full-text
-        # and index pages it updates in memory instead of reading them back from the file.
-        conn.execute("PRAGMA cache_size=-16384")
+        return open_readonly(path)[0]
+    conn = sqlite3.connect(path, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    # 16 MiB of page cache (the default is 2 MiB): a crawl's writer keeps the full-text and
+    # index pages it updates in memory instead of reading them back from the file.
+    conn.execute("PRAGMA cache_size=-16384")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def open_readonly(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A read-only connection (SQLite `mode=ro`: it never writes the file and sees a
+    writer's committed rows), and whether it had to be opened `immutable`.
+
+    In a folder this process cannot write (read-only media, another user's archive) a WAL
+    database whose `-shm` file is absent cannot be opened `mode=ro`: SQLite would have to
+    create that file. Then no writer has the index open (a writer keeps `-shm` while it
+    does), and it is opened `immutable=1`, which reads the file as it is, without shared
+    memory; Archive reopens it normally once a writer appears (the `-shm` file exists).
+    """
+    try:
+        conn = sqlite3.connect(uri(path, mode="ro"), uri=True, timeout=30)
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        immutable = False
+    except sqlite3.OperationalError:
+        if not unwritable(Path(path).parent):
+            raise
+        conn = sqlite3.connect(uri(path, mode="ro", immutable="1"), uri=True, timeout=30)
+        immutable = True
+    conn.row_factory = sqlite3.Row
+    return conn, immutable
+
+
+def unwritable(folder: Path) -> bool:
+    """Whether this process cannot create files in `folder` (read-only media, permissions)."""
+    return not os.access(folder, os.W_OK)
 
 
 def create(conn: sqlite3.Connection) -> None:

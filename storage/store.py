@@ -14,22 +14,23 @@ their files (`verify` still catches up any other lag, e.g. after a power failure
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gzip
 import hashlib
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from . import index as idx
-from .errors import CorruptSnapshot, IndexNotReady, NotAnArchive, ReadOnlyArchive, UnknownDocument
+from .errors import IndexNotReady, NotAnArchive, ReadOnlyArchive, UnknownDocument
 from .files import (TEMP_PREFIX, AlreadyExists, append_line, document_lock, dump_json, file_lock, gzip_bytes, read_lines,
-                    replace_atomically, write_once)
+                    remove_dead_temps, replace_atomically, temp_name, try_file_lock, write_once)
 from .blobs import put_blob
 from .layout import Layout
 from .policy import (VERSIONED_FIELDS, Commit, commit_capture, commit_reextraction, commit_removal, commit_sighting,
@@ -47,8 +48,14 @@ logger = logging.getLogger(__name__)
 Reread = Callable[[Snapshot, bytes], "Reextraction | None"]
 
 FORMAT_NAME = "kisi-archive"
-INDEX_LOCK = ".index.lock"  # held while the index is built, so only one process builds it
-PENDING = "index.pending"  # documents of an index batch not yet committed (see the docstring)
+# Exclusive while the index is built or swapped (one process builds; writers wait), shared by
+# each writer while it records one observation (so a rebuild starts only between records
+# and a writer never writes into an index that was just replaced). Readers never take it.
+INDEX_LOCK = ".index.lock"
+# What may be in a folder whose archive creation was cut short (a full disk, a kill): such a
+# folder is still "empty" for `Archive.open(create=True)`.
+_UNFINISHED_CREATION = {".gitkeep", "documents"}
+PENDING = "index.pending"  # documents of an index batch not yet committed (see batch_index)
 BATCH_RECORDS = 200  # an index batch is committed after this many records …
 BATCH_SECONDS = 2.0  # … or this many seconds, whichever comes first (readers see it then)
 
@@ -72,6 +79,8 @@ class Archive:
         self.readonly = readonly
         self._conn: sqlite3.Connection | None = None
         self._batch: _IndexBatch | None = None
+        self._conn_identity: tuple[int, int, bool] | None = None  # of the index file the connection reads
+        self._private_index: Path | None = None  # a reader's own index, when the archive's cannot be used
         # Called before a version file is written: the crawl makes the WARC records the
         # version points to durable first (crawler/session.py), once per version, not per capture.
         self.before_version: Callable[[], None] | None = None
@@ -96,7 +105,7 @@ class Archive:
                 if not archive.root.exists():
                     raise NotAnArchive(f"{archive.root}: no such directory (crawl first, or pass --archive DIR)")
                 raise NotAnArchive(f"{archive.root}: not a kisi-archive archive (no {marker.name})")
-            if archive.root.exists() and any(p.name != ".gitkeep" for p in archive.root.iterdir()):
+            if archive.root.exists() and not _empty_or_unfinished(archive.root):
                 raise NotAnArchive(f"{archive.root}: directory exists and is not empty; choose an empty or new directory")
             archive._initialise()
         else:
@@ -115,6 +124,60 @@ class Archive:
 
     schema: int = SCHEMA_VERSION  # of the archive (its marker), which upgrade() raises
 
+    @classmethod
+    def open_for_reading(cls, root: str | os.PathLike[str]) -> Archive:
+        """Open an archive for a command that only reads it (list, show, search, export …).
+
+        When the index is current it is opened read-only: nothing is written and no lock
+        is taken, so this works on read-only media and for users who cannot write the
+        archive. A missing or outdated index is built, as `open` does, when the archive is
+        writable; when it is not, the command reads the snapshot files, through an index
+        of its own built in a temporary folder (deleted on close), and a warning says so.
+        """
+        archive = cls.open(root, readonly=True)
+        try:
+            archive.conn
+            return archive
+        except IndexNotReady as exc:
+            archive.close()
+            reason = str(exc)
+        if not archive._cannot_write_index():
+            return cls.open(root)
+        archive._use_private_index(reason)
+        return archive
+
+    def _cannot_write_index(self) -> bool:
+        return Archive.cannot_write(self.root)
+
+    @staticmethod
+    def cannot_write(root: str | os.PathLike[str]) -> bool:
+        """Whether this process cannot write the archive's index (read-only media, or the
+        archive of another user): then only reading it is possible."""
+        index = Layout(Path(root)).index
+        return idx.unwritable(Path(root)) or (index.exists() and not os.access(index, os.W_OK))
+
+    def _use_private_index(self, reason: str) -> None:
+        import tempfile
+
+        from .rebuild import build
+
+        folder = Path(tempfile.mkdtemp(prefix="kisi-archive-index-"))
+        path = folder / self.layout.index.name
+        logger.warning("%s; the archive is not writable here, so this reads the snapshot files (through an index "
+                       "built in %s, deleted afterwards): run `kisi-archive reindex` as a user who can write it",
+                       reason.split("; run")[0], folder)
+        try:
+            conn = sqlite3.connect(path)
+            conn.row_factory = sqlite3.Row
+            idx.create(conn)
+            build(conn, self.root, self.layout.document_ids())
+        except (OSError, sqlite3.Error) as exc:
+            _remove_tree(folder)
+            raise IndexNotReady(f"{reason.split('; run')[0]}, the archive is not writable here and no index could be "
+                                f"built in {folder.parent} ({exc}); run `kisi-archive reindex` as a user who can "
+                                "write the archive") from None
+        self._conn, self._private_index = conn, folder
+
     def upgrade(self) -> list[str]:
         """Bring a schema-1 archive to this schema in place; returns what it did (nothing
         when it is current). No version file is rewritten: see storage/upgrade.py."""
@@ -126,14 +189,18 @@ class Archive:
         return done
 
     def _initialise(self) -> None:
-        self.layout.documents.mkdir(parents=True, exist_ok=True)
         from datetime import datetime, timezone  # the creation time is metadata, not a decision
 
+        # The marker first, atomically: a folder is an archive once it is there, and a
+        # creation cut short before it (a full disk) leaves at most an empty `documents`
+        # folder, which the next creation accepts (_empty_or_unfinished).
+        self.root.mkdir(parents=True, exist_ok=True)
         created = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         try:
             write_once(self.layout.marker, dump_json({"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION, "created_at": created}))
         except AlreadyExists:
             pass  # another process created it at the same moment
+        self.layout.documents.mkdir(exist_ok=True)
 
     def close(self) -> None:
         if self._batch is not None:
@@ -142,6 +209,10 @@ class Archive:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+            self._conn_identity = None
+        if self._private_index is not None:
+            _remove_tree(self._private_index)
+            self._private_index = None
 
     def batch_index(self, records: int = BATCH_RECORDS, seconds: float = BATCH_SECONDS) -> None:
         """From now on, commit index updates in batches: after `records` records, after
@@ -172,6 +243,12 @@ class Archive:
     def conn(self) -> sqlite3.Connection:
         """The index connection; builds or rebuilds the index when missing or outdated
         (read-only: raises IndexNotReady instead)."""
+        if self._conn is not None and self.readonly and self._private_index is None \
+                and self._index_identity(self._conn_identity) != self._conn_identity:
+            # The index was replaced (a reindex) or a writer opened it since this reader
+            # opened it immutable: read the current file, as it is now.
+            self._conn.close()
+            self._conn = None
         if self._conn is None and self.readonly:
             self._conn = self._connect_readonly()
         if self._conn is None:
@@ -182,7 +259,9 @@ class Archive:
                     if not self._index_current():
                         logger.info("building the index from the snapshot files")
                         self._rebuild_index()
+            self._remove_dead_builds()
             self._conn = idx.connect(self.layout.index)
+            self._conn_identity = self._index_identity(None)
             if (self.root / PENDING).exists():
                 self._catch_up_pending(self._conn)
         return self._conn
@@ -208,26 +287,84 @@ class Archive:
             except FileNotFoundError:
                 return
             doc_ids = sorted(set(handle.read().decode("utf-8", errors="replace").split()))
-            with conn:
-                for doc_id in doc_ids:
-                    if self.layout.document_dir(doc_id).is_dir():
-                        self._index_document(conn, self._doc_files(doc_id))
+            try:
+                with conn:
+                    for doc_id in doc_ids:
+                        if self.layout.document_dir(doc_id).is_dir():
+                            self._index_document(conn, self._doc_files(doc_id))
+            except sqlite3.OperationalError as exc:
+                if not idx.disk_full(exc):
+                    raise
+                # The list stays: the next command with room to write catches up.
+                logger.warning("the index could not catch up with %d document(s) of an interrupted writer's last "
+                               "batch: the disk is full (free some space; the next command that writes catches up)",
+                               len(doc_ids))
+                return
             path.unlink(missing_ok=True)
         logger.info("index caught up with %d document(s) of an interrupted writer's last batch", len(doc_ids))
+
+    def _index_identity(self, opened: tuple[int, int, bool] | None) -> tuple[int, int, bool] | None:
+        """Which index file a connection reads: (device, inode, immutable). An immutable
+        connection (opened = its identity) turns stale once a writer creates `-shm`."""
+        try:
+            stat = os.stat(self.layout.index)
+        except FileNotFoundError:
+            return None
+        immutable = bool(opened and opened[2]) and not Path(f"{self.layout.index}-shm").exists()
+        return (stat.st_dev, stat.st_ino, immutable)
+
+    def _remove_dead_builds(self) -> None:
+        """Delete the temp files of index builds whose process was killed (a build holds
+        the index lock: when it is free, no build is under way)."""
+        with try_file_lock(self.root / INDEX_LOCK) as free:
+            if free:
+                for leftover in remove_dead_temps(self.layout.index):
+                    logger.info("removed %s, left by an index build that was killed", leftover.name)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """Around one observation's writes: the index's shared lock (a rebuild waits for
+        the write to end, the write for a rebuild to end), and the current index file (a
+        connection to an index a rebuild has just replaced is reopened on the new one)."""
+        conn = self.conn  # built first, if need be, under the exclusive lock
+        while True:
+            with try_file_lock(self.root / INDEX_LOCK, shared=True) as free:
+                if not free and conn.in_transaction:
+                    # A rebuild waits to copy into the index: an open transaction (a batch
+                    # of index updates) would block it while this waits for the rebuild.
+                    conn.commit()
+            with file_lock(self.root / INDEX_LOCK, shared=True):
+                if self._index_identity(None) == self._conn_identity:
+                    yield conn
+                    return
+            # Reopened outside the shared lock: opening may need the exclusive one.
+            logger.info("the index was rebuilt by another process: reopening it")
+            # Whatever this connection has not committed belongs to records whose files were
+            # written before the rebuild read them: the new index holds them. (A writer that
+            # batches its index updates starts its batch afresh.)
+            conn.rollback()
+            if self._batch is not None:
+                self._batch.committed()  # the rebuilt index read those documents' files
+            conn.close()
+            self._conn = self._conn_identity = None
+            conn = self.conn
 
     def _connect_readonly(self) -> sqlite3.Connection:
         path = self.layout.index
         if not path.exists():
             raise IndexNotReady(f"{path}: no index yet; run `kisi-archive reindex` (or a crawl) first")
         try:
-            conn = idx.connect(path, readonly=True)
+            identity = self._index_identity(None)
+            conn, immutable = idx.open_readonly(path)
         except sqlite3.Error as exc:
             raise IndexNotReady(f"{path}: cannot be opened ({exc}); run `kisi-archive reindex`") from None
         schema = idx.schema_of(conn)
         if schema != idx.INDEX_SCHEMA:
             conn.close()
-            raise IndexNotReady(f"{path}: index schema {schema}, this kisi-archive reads schema {idx.INDEX_SCHEMA}; "
+            what = "not an index" if schema is None else f"index schema {schema}"
+            raise IndexNotReady(f"{path}: {what}, this kisi-archive reads schema {idx.INDEX_SCHEMA}; "
                                 "run `kisi-archive reindex`")
+        self._conn_identity = identity and (identity[0], identity[1], immutable)
         return conn
 
     def _writable(self) -> None:
@@ -237,7 +374,10 @@ class Archive:
     def _index_current(self) -> bool:
         if not self.layout.index.exists():
             return False
-        probe = idx.connect(self.layout.index, readonly=True)
+        try:
+            probe = idx.connect(self.layout.index, readonly=True)
+        except sqlite3.DatabaseError:
+            return False  # not an SQLite file (a torn copy): rebuilt
         try:
             return idx.schema_of(probe) == idx.INDEX_SCHEMA
         finally:
@@ -361,9 +501,9 @@ class Archive:
         folder = self.layout.document_dir(doc_id)
         if not folder.is_dir():
             raise UnknownDocument(f"no document {doc_id!r}")
-        if self._batch is not None:
-            self._batch.touch(doc_id)  # before the files: a kill after them leaves it listed
-        with document_lock(folder):
+        with self._writing(), document_lock(folder):
+            if self._batch is not None:
+                self._batch.touch(doc_id)  # before the files: a kill after them leaves it listed
             while True:
                 latest = self._latest(doc_id)
                 commit = decide_commit(*(latest or (None, None)))
@@ -462,28 +602,82 @@ class Archive:
         return build(conn, self.root, self.layout.document_ids())
 
     def _rebuild_index(self) -> int:
-        """Build a fresh index beside the old one, then swap it in atomically."""
-        tmp = self.layout.index.with_name(f"{TEMP_PREFIX}{self.layout.index.name}.{os.getpid()}")
-        for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            stale.unlink(missing_ok=True)
+        """Build a fresh index beside the old one, then put it in place atomically."""
+        # Called with the index lock held exclusively: no writer is between its file and
+        # index writes, so the files read here are all there is, and none writes until the
+        # new index is in place.
+        remove_dead_temps(self.layout.index)
+        tmp = temp_name(self.layout.index)
         conn = sqlite3.connect(tmp)
         conn.row_factory = sqlite3.Row
         try:
             idx.create(conn)
             count = self._catch_up_all(conn)
+            if not self._copy_into_live_index(conn):
+                # In WAL mode before it is in place: a writer opening it never has to convert it.
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.close()
+                for leftover in (Path(f"{self.layout.index}-wal"), Path(f"{self.layout.index}-shm")):
+                    leftover.unlink(missing_ok=True)
+                os.replace(tmp, self.layout.index)
         finally:
             conn.close()
-        for leftover in (Path(f"{self.layout.index}-wal"), Path(f"{self.layout.index}-shm")):
-            leftover.unlink(missing_ok=True)
-        os.replace(tmp, self.layout.index)
+            for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                leftover.unlink(missing_ok=True)
         return count
 
+    def _copy_into_live_index(self, built: sqlite3.Connection) -> bool:
+        """Copy a freshly built index into the live index file, in one SQLite transaction
+        (the backup API): other processes' connections stay valid and see the old index or
+        the new one, never a file replaced under them (SQLite forbids renaming or deleting
+        an open database: the last connection to an unlinked file would delete the new
+        file's WAL by name). False when the live file cannot take it (missing, unreadable,
+        of another page size): then the new file replaces it."""
+        path = self.layout.index
+        if not path.exists():
+            return False
+        try:
+            live = sqlite3.connect(path, timeout=30)
+            try:
+                sizes = {c.execute("PRAGMA page_size").fetchone()[0] for c in (built, live)}
+                if len(sizes) != 1 or live.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    return False
+                built.commit()
+                built.backup(live)
+                try:
+                    live.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the copy went through the WAL
+                except sqlite3.OperationalError:
+                    pass  # a reader holds it: checkpointed later
+            finally:
+                live.close()
+        except sqlite3.DatabaseError as exc:
+            logger.info("index %s replaced rather than copied into (%s)", path, exc)
+            return False
+        return True
+
     def reindex(self) -> int:
-        """Rebuild the SQLite index from the snapshot files; returns the number of documents."""
+        """Rebuild the SQLite index from the snapshot files; returns the number of documents.
+
+        Safe beside a crawl: the rebuild takes the index lock exclusively, so it starts
+        between two of the crawl's records and the crawl waits for it, then writes into
+        the new index (see INDEX_LOCK).
+        """
         self._writable()
         self.close()
         with file_lock(self.root / INDEX_LOCK):
             return self._rebuild_index()
+
+    def catch_up(self, doc_ids: Iterable[str]) -> None:
+        """Re-index these documents from their files, each under its lock (so a writer
+        adding a version at the same moment is neither undone nor missed)."""
+        self._writable()
+        with self._writing() as conn:
+            for doc_id in doc_ids:
+                folder = self.layout.document_dir(doc_id)
+                if not folder.is_dir():
+                    continue
+                with document_lock(folder), conn:
+                    self._index_document(conn, self._doc_files(doc_id))
 
     # -- crawl state ---------------------------------------------------------------------
     def load_state(self, name: str) -> dict[str, Any]:
@@ -590,8 +784,9 @@ class Archive:
 
         An index that lags behind the files (a crash between the two writes) is caught up
         and reported under `repaired`; any contradiction is an error naming its file.
+        Read-only (`open(readonly=True)`, e.g. on read-only media) it writes nothing: a
+        lagging index is then a warning.
         """
-        self._writable()
         return verify_archive(self)
 
 
@@ -640,6 +835,23 @@ class _IndexBatch:
             self._handle = None
         self._listed.clear()
         self.count = 0
+
+
+def _empty_or_unfinished(root: Path) -> bool:
+    """Whether a folder without a marker may become an archive: empty, or holding only what
+    an archive creation cut short leaves (an empty `documents` folder, temp files)."""
+    for entry in root.iterdir():
+        if entry.name.startswith(TEMP_PREFIX):
+            continue
+        if entry.name not in _UNFINISHED_CREATION:
+            return False
+        if entry.is_dir() and any(entry.iterdir()):
+            return False
+    return True
+
+
+def _remove_tree(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _existing(doc_id: str, latest: dict[str, Any] | None) -> dict[str, Any]:

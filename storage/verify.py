@@ -12,24 +12,34 @@
   record a snapshot points to is the record it names;
 - the index against the files (a lagging index is caught up, see Archive._index_document);
 - orphans: temporary files, raw bodies and attachment bodies no snapshot names, files the
-  layout does not know.
+  layout does not know, the temp files of killed index builds and exports.
 
 Every problem names the file (relative to the archive root) in `problems`.
+
+It runs beside a crawl without false alarms: the index is read before the files (a writer
+writes the files first, so the index can then only lag behind what is read later, never
+run ahead), a document's capture log is read before its versions are listed (a line names
+only versions written before it), a lagging document is looked up again in the index of
+the moment before it is caught up, under its lock, and the unfinished tail of a WARC file
+that the running crawl is writing is a warning. On an archive opened read-only nothing is
+caught up: a lagging index is a warning that says how to catch it up.
 """
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import json
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import index as idx
 from .blobs import file_sha256, stored_blobs
 from .errors import CorruptSnapshot
-from .files import LOCK_NAME, TEMP_PREFIX, read_lines
-from .layout import CAPTURES, CHAIN, WARC_DIGESTS
+from .files import LOCK_NAME, TEMP_PREFIX, process_alive, read_lines, temp_owner
+from .layout import CAPTURES, CHAIN, INDEX, WARC_DIGESTS
 from .policy import snapshot_digest
 from .records import READABLE_SCHEMAS, WarcRef
 from .snapshots import read_snapshot
@@ -93,6 +103,7 @@ _DOC_FILE_SUFFIXES = (".json", ".html.gz")
 
 def verify_archive(archive: Archive) -> VerifyReport:
     report = VerifyReport()
+    indexed = _read_index(archive, report)  # before the files: see the module's docstring
     disk: dict[str, _DocFiles] = {}
     named_blobs: dict[str, str] = {}  # sha256 -> first snapshot path naming it
     warc_refs: list[tuple[str, WarcRef]] = []
@@ -102,8 +113,59 @@ def verify_archive(archive: Archive) -> VerifyReport:
             disk[doc_id] = files
     _verify_blobs(archive, named_blobs, report)
     _verify_warcs(archive, warc_refs, report)
-    _verify_index(archive, disk, report)
+    _verify_root(archive, report)
+    if indexed is not None:
+        _verify_index(archive, disk, indexed, report)
     return report
+
+
+@dataclass
+class _IndexRows:
+    documents: dict[str, Any]
+    versions: dict[tuple[str, int], Any]
+
+
+def _read_index(archive: Archive, report: VerifyReport) -> _IndexRows | None:
+    """The index's rows, read in one transaction (None when there is no index: rebuilt)."""
+    if not archive.layout.index.exists():
+        if archive.readonly:
+            report.warning(INDEX, "index is missing; run `kisi-archive reindex`")
+        else:
+            report.repaired.append("index was missing: rebuilt from the files")
+            archive.reindex()
+        return None
+    conn = archive.conn
+    with _read_transaction(conn):
+        documents = {row["doc_id"]: row for row in conn.execute("SELECT * FROM documents")}
+        versions = {(row["doc_id"], row["version"]): row
+                    for row in conn.execute("SELECT doc_id, version, content_sha256 FROM versions")}
+    return _IndexRows(documents, versions)
+
+
+class _read_transaction:
+    """One consistent view of the index for several queries (a read transaction)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN")
+            self.began = True
+        else:
+            self.began = False
+
+    def __exit__(self, *exc: object) -> None:
+        if self.began:
+            self.conn.execute("COMMIT")
+
+
+def _verify_root(archive: Archive, report: VerifyReport) -> None:
+    """Leftovers in the archive's root: temp files of index builds or feeds that were killed."""
+    for entry in sorted(os.listdir(archive.root)):
+        if entry.startswith(TEMP_PREFIX) and not _live_temp(entry):
+            report.warning(entry, "temporary file left by a killed process (index build, export …): harmless, "
+                                  "removed by the next index build or write of the same file")
 
 
 def _rel(archive: Archive, path: Any) -> str:
@@ -115,6 +177,8 @@ def _verify_document(archive: Archive, doc_id: str, report: VerifyReport, named_
     layout = archive.layout
     folder = layout.document_dir(doc_id)
     here = _rel(archive, folder)
+    # The capture log before the versions: each line names a version written before it.
+    captures, bad = read_lines(layout.captures(doc_id))
     versions = layout.versions_on_disk(doc_id)
     expected = list(range(1, (versions[-1] if versions else 0) + 1))
     for missing in sorted(set(expected) - set(versions)):
@@ -145,20 +209,24 @@ def _verify_document(archive: Archive, doc_id: str, report: VerifyReport, named_
             warc_refs.append((path, ref))
         snapshots.append(snapshot)
         previous_sha, previous_version = sha, version
-    captures, bad = read_lines(layout.captures(doc_id))
     if bad:
         report.warning(_rel(archive, layout.captures(doc_id)), f"{bad} unreadable line(s) (torn write)")
     _verify_captures(archive, doc_id, versions, snapshots, captures, report)
     for entry in sorted(os.listdir(folder)):
         full = folder / entry
         if entry.startswith(TEMP_PREFIX):
-            report.warning(_rel(archive, full), "temporary file left by an interrupted write (harmless)")
+            if not _live_temp(entry):
+                report.warning(_rel(archive, full), "temporary file left by an interrupted write (harmless)")
         elif entry.endswith(".html.gz") and entry not in raw_names:
-            report.warning(_rel(archive, full), "raw body that no snapshot names (left by an interrupted write)")
+            # A writer writes the raw body just before its snapshot: only a body whose
+            # snapshot is still absent once the document's lock is free was left behind.
+            if not _written_since(folder, entry.replace(".html.gz", ".json")):
+                report.warning(_rel(archive, full), "raw body that no snapshot names (left by an interrupted write)")
         elif entry not in (CAPTURES, CHAIN, LOCK_NAME) and not (entry.startswith("v") and entry.endswith(_DOC_FILE_SUFFIXES)):
             report.warning(_rel(archive, full), "file the archive layout does not know")
     if not versions:
-        report.warning(here, "folder holds no version (interrupted first write)")
+        if not _written_since(folder, None):
+            report.warning(here, "folder holds no version (interrupted first write)")
         return None
     report.documents += 1
     return _DocFiles(doc_id, snapshots, captures, bad)
@@ -226,7 +294,6 @@ def _verify_link(archive: Archive, path: str, snapshot: dict[str, Any], sha: str
 
 def _verify_captures(archive: Archive, doc_id: str, versions: list[int], snapshots: list[dict[str, Any]],
                      captures: list[dict[str, Any]], report: VerifyReport) -> None:
-    path = _rel(archive, archive.layout.captures(doc_id))
     by_version = {s["version"]: s for s in snapshots}
     last = versions[-1] if versions else 0
     for number, line in enumerate(captures, start=1):
@@ -263,11 +330,16 @@ def _verify_blobs(archive: Archive, named: dict[str, str], report: VerifyReport)
 
 def _verify_warcs(archive: Archive, refs: list[tuple[str, WarcRef]], report: VerifyReport) -> None:
     names = warc_files(archive.root)
+    crawling = _held(archive.layout.crawl_lock)
     for name in names:
         check = check_file(archive.root, name)
         report.warc_records += check.records
         for problem in check.problems:
-            report.error(name, problem)
+            if crawling and problem.startswith("unreadable after") and name == names[-1]:
+                # The running crawl is appending to its file: its last record is unfinished.
+                report.warning(name, f"{problem} (being written by the running crawl)")
+            else:
+                report.error(name, problem)
     folder = archive.layout.warc_dir
     if folder.is_dir():
         for entry in sorted(os.listdir(folder)):
@@ -290,19 +362,58 @@ def _verify_warcs(archive: Archive, refs: list[tuple[str, WarcRef]], report: Ver
             report.error(ref.file, f"record {ref.record_id}: payload digest differs from {where}")
 
 
-def _verify_index(archive: Archive, disk: dict[str, _DocFiles], report: VerifyReport) -> None:
-    if not archive.layout.index.exists():
-        report.repaired.append("index was missing: rebuilt from the files")
-        archive.reindex()
-        return
-    conn = archive.conn
-    indexed = {row["doc_id"]: row for row in conn.execute("SELECT * FROM documents")}
-    version_rows = {(row["doc_id"], row["version"]): row for row in conn.execute("SELECT * FROM versions")}
+def _live_temp(name: str) -> bool:
+    """Whether a temp file belongs to a process that is still running (a write under way)."""
+    pid = temp_owner(name)
+    return pid is not None and process_alive(pid)
+
+
+def _written_since(folder: Any, snapshot_name: str | None) -> bool:
+    """Whether a document's writer is at work or has just written the snapshot (or, with
+    None, any version) that the listing missed: waits for the document's lock, then looks."""
+    try:
+        fd = os.open(os.path.join(folder, LOCK_NAME), os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        if snapshot_name is None:
+            return True  # a folder just made, whose writer has not yet begun: nothing to report
+        fd = None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # a writer holds it exclusively while it writes
+        names = os.listdir(folder)
+    finally:
+        if fd is not None:
+            os.close(fd)
+    if snapshot_name is not None:
+        return snapshot_name in names
+    return any(name.startswith("v") and name.endswith(".json") for name in names)
+
+
+def _held(path: Any) -> bool:
+    """Whether some process holds an flock on `path` now (a crawl on ARCHIVE/crawl.lock)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _verify_index(archive: Archive, disk: dict[str, _DocFiles], index: _IndexRows, report: VerifyReport) -> None:
+    indexed, version_rows = index.documents, index.versions
     index_name = archive.layout.index.name
     for doc_id in sorted(set(indexed) - set(disk)):
         report.error(_rel(archive, archive.layout.document_dir(doc_id)),
                      f"{index_name} lists {doc_id} but its files are missing")
     lagging = []
+    per_doc: dict[str, int] = {}
+    for doc_id, _version in version_rows:
+        per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
     for doc_id, files in disk.items():
         for snapshot in files.snapshots:
             row = version_rows.get((doc_id, snapshot["version"]))
@@ -311,7 +422,7 @@ def _verify_index(archive: Archive, disk: dict[str, _DocFiles], report: VerifyRe
             elif row["content_sha256"] != snapshot["content_sha256"]:
                 report.error(_rel(archive, archive.layout.snapshot(doc_id, snapshot["version"])),
                              f"{index_name} has another content hash for this version")
-        indexed_versions = sum(1 for key in version_rows if key[0] == doc_id)
+        indexed_versions = per_doc.get(doc_id, 0)
         if indexed_versions > len(files.snapshots):
             report.error(_rel(archive, archive.layout.document_dir(doc_id)),
                          f"{index_name} lists {indexed_versions} versions, the files hold {len(files.snapshots)}")
@@ -320,8 +431,33 @@ def _verify_index(archive: Archive, disk: dict[str, _DocFiles], report: VerifyRe
             if files.snapshots else None
         if doc_row is None or (expected and (doc_row["last_seen"] or "") < (expected["last_seen"] or "")):
             lagging.append(doc_id)
-    if lagging:
-        with conn:
-            for doc_id in sorted(set(lagging)):
-                archive._index_document(conn, disk[doc_id])
-        report.repaired.append(f"index lagged behind the files for {len(set(lagging))} document(s): caught up")
+    # What lagged when the index was read may have been indexed since (a crawl writing):
+    # only what still lags is caught up (or, read-only, reported).
+    lagging = [doc_id for doc_id in sorted(set(lagging)) if _still_lags(archive, disk[doc_id])]
+    if not lagging:
+        return
+    if archive.readonly:
+        report.warning(index_name, f"index lags behind the files for {len(lagging)} document(s) (an interrupted "
+                                   "run): `kisi-archive verify` by a user who can write the archive catches it up")
+        return
+    try:
+        archive.catch_up(lagging)
+    except (sqlite3.OperationalError, OSError) as exc:
+        if not idx.disk_full(exc):
+            raise
+        report.warning(index_name, f"index lags behind the files for {len(lagging)} document(s) and cannot catch "
+                                   "up: the disk is full (free some space and run `kisi-archive verify` again)")
+        return
+    report.repaired.append(f"index lagged behind the files for {len(lagging)} document(s): caught up")
+
+
+def _still_lags(archive: Archive, files: _DocFiles) -> bool:
+    """Whether the index of this moment lacks a version or a sighting that the files hold."""
+    conn = archive.conn
+    with _read_transaction(conn):
+        versions = {row[0] for row in conn.execute("SELECT version FROM versions WHERE doc_id = ?", (files.doc_id,))}
+        row = conn.execute("SELECT last_seen FROM documents WHERE doc_id = ?", (files.doc_id,)).fetchone()
+    if row is None or any(s["version"] not in versions for s in files.snapshots):
+        return True
+    expected = idx.document_row(files.doc_id, files.snapshots[-1], files.snapshots[-1]["version"], files.captures)
+    return (row["last_seen"] or "") < (expected["last_seen"] or "")

@@ -322,10 +322,14 @@ def test_scheduled_runs_busy_archive_and_sigterm_mid_crawl(site, cli, daemons) -
     assert busy.err.count("\n") == 1 and "another crawl is writing" in busy.err and holder.run_id in busy.err
     waiting = subprocess.Popen([str(BIN), "crawl", "--site", site.url + "/en/", "--category", "events", "--wait",
                                 "--json"], env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)  # the slow listing request is in flight now
+    # Stop the daemon once the waiting crawl says it waits (a fixed sleep lost the race on
+    # a loaded machine: the crawl had not reached the lock when the daemon released it).
+    assert waiting.stderr is not None
+    said = waiting.stderr.readline()
     daemon.signal(signal.SIGTERM)
     assert daemon.wait(60) == 0
     out, err = waiting.communicate(timeout=60)
+    err = said + err
     assert waiting.returncode == 0, err
     assert "Waiting for the archive" in err and json.loads(out)["outcome"] == "completed"
 
