@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.extract import ExtractedPage
+from crawler.extract import WARN_TRUNCATED, ExtractedPage
 
 # Phrases of pages that stand in for content: anti-bot walls, maintenance mode, login
 # walls, "not found" templates served with 200. Matched against title + start of text.
@@ -78,6 +78,10 @@ def suspicious(page: ExtractedPage, *, expected_post_id: int | None = None,
     """Why this page must not be stored as a version of the post, or None when it looks right."""
     if not page.text.strip():
         return "nothing extractable"
+    if WARN_TRUNCATED in page.warnings:
+        # libxml2 stops at 256 levels of nesting (a limit kept: it bounds the recursion of
+        # every step after it), and what lies deeper is dropped: a version would be cut.
+        return "its HTML nests elements deeper than 256 levels, so its text would be cut short"
     judged = page.__dict__.get(_MISDECODED, _MISDECODED)
     if problem := (misdecoded(page.title or "", page.text) if judged is _MISDECODED else judged):
         return problem

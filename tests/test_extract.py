@@ -416,6 +416,9 @@ def test_document_nested_beyond_the_parser_limit_is_flagged() -> None:
     page = extract_page(html, "https://kisi.kz/")
     assert page.text == "Before the deep part there is a sentence."
     assert page.warnings[0] == ex.WARN_TRUNCATED
+    from crawler.guards import suspicious
+
+    assert "deeper than 256 levels" in (suspicious(page) or "")  # never a version cut short
 
 
 def test_empty_html_still_reads_the_link_header() -> None:
