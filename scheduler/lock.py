@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from storage import StorageError
+from storage.files import lock_held, process_alive
 from storage.layout import CRAWL_LOCK as CRAWL_LOCK_NAME, DAEMON_LOCK as DAEMON_LOCK_NAME, Layout
 
 CRAWL_LOCK = CRAWL_LOCK_NAME
@@ -92,22 +93,9 @@ class LockWaitCancelled(LockBusy):
     """Waiting for the lock was given up because a stop was requested."""
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this machine (a zombie counts as dead)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    # The state letter follows the parenthesised command name, which may contain spaces.
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+# Whether a pid is a live process, and whether a lock file is held now: storage asks the same
+# questions of its own files (temp files, the crawl lock), so the answers live there.
+pid_alive = process_alive
 
 
 def read_holder(path: Path) -> Holder | None:
@@ -129,19 +117,7 @@ def read_holder(path: Path) -> Holder | None:
     return None
 
 
-def is_held(path: Path) -> bool:
-    """Whether some process holds the lock right now (probes with a shared, non-blocking flock)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # closing releases the probe's own shared lock
-    return False
+is_held = lock_held
 
 
 class ArchiveLock:

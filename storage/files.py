@@ -112,6 +112,22 @@ def temp_owner(name: str) -> int | None:
     return int(parts[-2])
 
 
+def lock_held(path: str | os.PathLike[str]) -> bool:
+    """Whether some process holds an flock on `path` right now (probed with a shared,
+    non-blocking flock, released at once; a missing file is held by nobody)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases the probe's own shared lock
+    return False
+
+
 def process_alive(pid: int) -> bool:
     """Whether a process with this pid exists on this machine (a zombie counts as dead)."""
     if pid <= 0:
@@ -126,6 +142,7 @@ def process_alive(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return True
+    # The state letter follows the parenthesised command name, which may contain spaces.
     return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 

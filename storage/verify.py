@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from . import index as idx
 from .blobs import file_sha256, stored_blobs
 from .errors import CorruptSnapshot
-from .files import LOCK_NAME, TEMP_PREFIX, process_alive, read_lines, temp_owner
+from .files import LOCK_NAME, TEMP_PREFIX, lock_held, process_alive, read_lines, temp_owner
 from .layout import CAPTURES, CHAIN, INDEX, WARC_DIGESTS
 from .policy import snapshot_digest
 from .records import READABLE_SCHEMAS, WarcRef
@@ -330,7 +330,7 @@ def _verify_blobs(archive: Archive, named: dict[str, str], report: VerifyReport)
 
 def _verify_warcs(archive: Archive, refs: list[tuple[str, WarcRef]], report: VerifyReport) -> None:
     names = warc_files(archive.root)
-    crawling = _held(archive.layout.crawl_lock)
+    crawling = lock_held(archive.layout.crawl_lock)
     for name in names:
         check = check_file(archive.root, name)
         report.warc_records += check.records
@@ -389,18 +389,6 @@ def _written_since(folder: Any, snapshot_name: str | None) -> bool:
     return any(name.startswith("v") and name.endswith(".json") for name in names)
 
 
-def _held(path: Any) -> bool:
-    """Whether some process holds an flock on `path` now (a crawl on ARCHIVE/crawl.lock)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
     return False
 
 
