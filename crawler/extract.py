@@ -429,7 +429,7 @@ def _walk(node: HtmlElement, parts: list[str]) -> None:
 
 
 def normalize_text(text: str, titles: list[str] | tuple[str, ...] = (), labels: tuple[str, ...] = ()) -> str:
-    """One paragraph per line joined by "\\n": NFC, whitespace runs collapsed, no empty lines,
+    """Paragraphs separated by a blank line ("\\n\\n"): NFC, whitespace runs collapsed, no empty lines,
     no unrendered shortcode, no view-counter or theme-label line ("Tags:", "Рубрики:"), no
     leading title, breadcrumb or category-bullet line ("• Events", for `labels` the post's
     categories); "" when nothing is left that has a letter or digit."""
@@ -446,7 +446,7 @@ def normalize_text(text: str, titles: list[str] | tuple[str, ...] = (), labels: 
     while lines and (dom.breadcrumb_line(lines[0]) or _title_key(lines[0]) in title_keys
                      or _bullet_line(lines[0], label_keys)):
         lines.pop(0)
-    text = "\n".join(lines)
+    text = "\n\n".join(lines)
     return text if any(ch.isalnum() for ch in text) else ""
 
 

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from .policy import paragraphs
+
 # The fields compared one by one, in the order they are shown (text is diffed separately).
 DIFF_FIELDS: tuple[str, ...] = (
     "title", "date_published", "date_modified", "author", "categories", "tags", "canonical_url", "attachments",
@@ -190,7 +192,9 @@ def _split_lines(ops: list[tuple[str, str]], side: str) -> list[list[Segment]]:
 def text_hunks(old: str, new: str, context: int = 3) -> list[Hunk]:
     """A unified diff of two texts (lines are paragraphs and the blank lines between them),
     with word-level segments on every line of a replaced block."""
-    a, b = old.split("\n"), new.split("\n")
+    # Both in today's form (a blank line between paragraphs): a version written with one
+    # paragraph per line differs from a later one only where its words do.
+    a, b = ("\n\n".join(paragraphs(t)).split("\n") for t in (old, new))
     if a == b:
         return []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)

@@ -115,7 +115,15 @@ def changed_fields(previous: Mapping[str, Any] | None, current: Mapping[str, Any
     """Names of the versioned fields that differ, in VERSIONED_FIELDS order."""
     if previous is None:
         return []
-    return [name for name in VERSIONED_FIELDS if previous.get(name) != current.get(name)]
+    return [name for name in VERSIONED_FIELDS
+            if (paragraphs(previous.get(name)) != paragraphs(current.get(name)) if name == "text"
+                else previous.get(name) != current.get(name))]
+
+
+def paragraphs(text: Any) -> Any:
+    """A text's paragraphs, however they were separated: versions written before 1 December
+    2026 put one paragraph per line, later ones a blank line between them (the same text)."""
+    return [line for line in text.split("\n") if line] if isinstance(text, str) else text
 
 
 def _loose(value: Any) -> Any:
