@@ -67,3 +67,14 @@ def test_a_restore_is_never_minor(changes: dict[str, Any]) -> None:
 
 def test_the_table_covers_every_versioned_field() -> None:
     assert set(VERSIONED_FIELDS) == set(BEFORE)
+
+
+def test_one_paragraph_per_line_and_blank_lines_between_are_the_same_text() -> None:
+    # Versions written before 1 December 2026 kept one paragraph per line; the same post read
+    # today has a blank line between them: no new version, and no change in the diff.
+    from storage.diff import text_hunks
+
+    old_form = {**BEFORE, "text": BEFORE["text"].replace("\n\n", "\n"), "kind": "new", "version": 1}
+    assert decide(old_form, BEFORE).kind == "unchanged"
+    assert text_hunks(old_form["text"], BEFORE["text"]) == []
+    assert decide(old_form, {**BEFORE, "text": BEFORE["text"] + "\n\nA third paragraph."}).kind == "edit"
