@@ -12,7 +12,6 @@ this module as a child process for every crawl (see scheduler/runs.py).
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import logging
 import signal
@@ -32,7 +31,7 @@ from crawler.progress import ProgressBar, snapshot
 from crawler.report import RunReport
 from crawler.scrapy_settings import build
 from crawler.spiders.events import EventsSpider
-from storage.files import RESERVE, replace_atomically, write_in_place
+from storage.files import replace_or_fill_reserved
 
 logger = logging.getLogger(__name__)
 
@@ -217,12 +216,7 @@ def write_summary(path: Path, summary: dict[str, Any]) -> None:
     such rather than as "no summary"."""
     data = json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        replace_atomically(path, data)
-    except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.exists() or len(data) > RESERVE:
-            raise
-        write_in_place(path, data)
+    replace_or_fill_reserved(path, data)
 
 
 if __name__ == "__main__":

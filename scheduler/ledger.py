@@ -9,14 +9,13 @@ ARCHIVE/daemon.json is the running daemon's own record (pid, schedule, next run)
 """
 from __future__ import annotations
 
-import errno
 import json
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from storage.files import RESERVE, dump_json, replace_atomically, reserve, write_in_place
+from storage.files import dump_json, replace_atomically, replace_or_fill_reserved, reserve
 from storage.layout import Layout
 
 SCHEMA_VERSION = 1
@@ -80,12 +79,7 @@ class Ledger:
         if record.outcome == "running" and not path.exists():
             reserve(path, data)
             return record
-        try:
-            replace_atomically(path, data)
-        except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.exists() or len(data) > RESERVE:
-                raise
-            write_in_place(path, data)
+        replace_or_fill_reserved(path, data)
         return record
 
     def finish(self, record: RunRecord, **changes: Any) -> RunRecord:

@@ -8,6 +8,7 @@ that `verify` reports and ignores).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import gzip
 import json
@@ -185,6 +186,17 @@ def write_in_place(path: Path, data: bytes) -> None:
         handle.truncate()
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def replace_or_fill_reserved(path: Path, data: bytes) -> None:
+    """Replace `path` atomically; when the disk is full, write `data` into the room a
+    reserve() of `path` set aside instead (a run's outcome is still recorded)."""
+    try:
+        replace_atomically(path, data)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.exists() or len(data) > RESERVE:
+            raise
+        write_in_place(path, data)
 
 
 def append_line(path: Path, record: dict[str, Any]) -> None:
