@@ -121,7 +121,7 @@ def serve(state_path: Path) -> int:
     lock = threading.Lock()
 
     class CachedHandler(DemoHandler):
-        def _respond(self):  # type: ignore[no-untyped-def]
+        def _respond(self, _state):  # type: ignore[no-untyped-def]
             key = (self.command, self.path, self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"))
             with lock:
                 found = cache.get(key)
@@ -139,6 +139,7 @@ def serve(state_path: Path) -> int:
 
     server = DemoServer(("127.0.0.1", 0), state_path, None)
     server.RequestHandlerClass = CachedHandler
+    server.load_state = lambda: state  # type: ignore[method-assign]  # read once, above
     print(f"READY {server.root}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

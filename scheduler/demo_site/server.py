@@ -49,6 +49,10 @@ class DemoServer(ThreadingHTTPServer):
         # The views counter only has to differ between requests, like a real hit counter.
         self._views = itertools.count(1000 + secrets.randbelow(9000))
 
+    def load_state(self) -> SiteState:
+        """The site as it is now: the state file is re-read for every request."""
+        return SiteState.load(self.state_path)
+
     def context(self) -> Context:
         return Context(root=self.root, nonce=secrets.token_hex(5), views=next(self._views))
 
@@ -97,7 +101,7 @@ class DemoHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         fault: SocketFault | None = None
         try:
-            state = SiteState.load(self.server.state_path)
+            state = self.server.load_state()
             fault = hostile.socket_fault(state, self.path)
             resp = self._respond(state)
         except Exception:  # one bad request must not kill the server
