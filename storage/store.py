@@ -327,13 +327,15 @@ class Archive:
         the write to end, the write for a rebuild to end), and the current index file (a
         connection to an index a rebuild has just replaced is reopened on the new one)."""
         conn = self.conn  # built first, if need be, under the exclusive lock
+
+        def before_waiting() -> None:
+            # A rebuild waits to copy into the index: an open transaction (a batch of index
+            # updates) would block it while this waits for the rebuild.
+            if conn.in_transaction:
+                conn.commit()
+
         while True:
-            with try_file_lock(self.root / INDEX_LOCK, shared=True) as free:
-                if not free and conn.in_transaction:
-                    # A rebuild waits to copy into the index: an open transaction (a batch
-                    # of index updates) would block it while this waits for the rebuild.
-                    conn.commit()
-            with file_lock(self.root / INDEX_LOCK, shared=True):
+            with file_lock(self.root / INDEX_LOCK, shared=True, on_wait=before_waiting):
                 if self._index_identity(None) == self._conn_identity:
                     yield conn
                     return
@@ -454,8 +456,10 @@ class Archive:
         """
         self._writable()
         doc_id = self._identify(capture)
-        self.layout.document_dir(doc_id).mkdir(parents=True, exist_ok=True)
-        if reread is not None:
+        folder = self.layout.document_dir(doc_id)
+        new_document = not folder.is_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        if reread is not None and not new_document:  # a new document has no version to read again
             self._commit(doc_id, lambda latest, sha: self._reread_commit(doc_id, latest, sha, capture, reread))
         return self._commit(doc_id, lambda latest, sha: commit_capture(doc_id, latest, capture, previous_sha256=sha))
 
