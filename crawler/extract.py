@@ -362,6 +362,7 @@ def _run_trafilatura(tree: HtmlElement, url: str, warnings: list[str]) -> trafil
             tree,
             url=url or None,
             favor_precision=True,
+            fast=True,
             include_comments=False,
             include_tables=True,
             include_images=False,
