@@ -1,11 +1,13 @@
 """The only bridge from Scrapy into the archive: hands each record to `storage`.
 
-Records are written by one writer thread, in the order they come, with its own `Archive`
-(SQLite connections belong to the thread that opened them): a new version costs several
-fsyncs (raw body, snapshot, their folder, the capture log), and on the reactor thread the
-crawl's downloads and extractions waited for every one of them. The pipeline awaits each
-write, so Scrapy finishes a response only once its records are stored, and the crawl
-closes (and saves what it learnt) only after the last one.
+Records are written by the archive writer, a process of its own (crawler/writer.py, run
+through crawler.pool): one record at a time, in the order they come. A new version costs
+several fsyncs (raw body, snapshot, their folder, the capture log) and a few milliseconds
+of CPU; on the reactor thread the crawl's downloads waited for every one of them, and in
+a thread of the crawl's process every system call waited for the interpreter lock. The
+pipeline awaits each write, so Scrapy finishes a response only once its records are
+stored, and the crawl closes (and saves what it learnt) only after the last one. If the
+writer process cannot be started, the pool writes in a thread of this process instead.
 """
 from __future__ import annotations
 
@@ -15,18 +17,20 @@ import sqlite3
 from typing import Any
 
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 
-from storage import Archive, CaptureResult, Sighting, StorageError
+from storage import Archive, Sighting, StorageError
 from storage.records import AttachmentBlob
 
+from .deferreds import on_reactor
+from .pool import ExtractionFailed, WorkerPool
 from .reextract import reread
 from .session import session_of
+from .writer import TASK, WriteFailed, WriteJob
 
 logger = logging.getLogger(__name__)
 
 LANGUAGE_STATS = "kisi/lang/"  # kisi/lang/<code>/<outcome>: the run's counts per language
+WRITE_TIMEOUT = 600.0  # seconds one write may take (a version read again by a new extractor included)
 
 
 def language_of(item: Any, doc_id: str) -> str:
@@ -61,37 +65,40 @@ class ArchivePipeline:
     def __init__(self, archive: Archive, stats: Any, crawler: Any = None, warc: Any = None) -> None:
         self.archive, self.stats, self.crawler, self.warc = archive, stats, crawler, warc
         self.write_failed: str | None = None
-        self._writer: ThreadPool | None = None
-        self._archive: Archive | None = None  # the writer thread's own
+        self._writer: WorkerPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
         session = session_of(crawler)
         if session.warc is not None:
-            # The WARC record a version points to is on disk before the version.
+            # The WARC record a version points to is on disk before the version (when this
+            # process writes; the writer process fsyncs the file itself, crawler/writer.py).
             session.archive.before_version = session.warc.sync
         return cls(session.archive, crawler.stats, crawler, session.warc)
 
     def open_spider(self, spider: Any = None) -> None:
         from twisted.internet import reactor
 
-        self._writer = ThreadPool(1, 1, name="archive-writer")
-        self._writer.start()
+        level = self.crawler.settings.get("LOG_LEVEL", "INFO") if self.crawler is not None else "INFO"
+        self._writer = WorkerPool(1, task=TASK, timeout=WRITE_TIMEOUT, log_level=logging.getLevelName(level))
         # A forced stop (a second SIGTERM) stops the reactor without closing the spider: the
-        # writer thread must still end (it finishes the record it holds), or the process
-        # would never exit.
+        # writer must still end (it finishes the record it holds and commits its index
+        # batch), or the process would never exit.
         reactor.addSystemEventTrigger("during", "shutdown", self._stop_writer)
 
     async def close_spider(self, spider: Any = None) -> None:
         if self._writer is None:
             return
-        await self._in_writer(self._close_archive)
+        try:
+            await self._write(None)  # the end: the writer commits its index batch and closes
+        except (StorageError, OSError, sqlite3.Error, ExtractionFailed) as exc:
+            logger.error("the archive writer could not close the archive: %s", exc)
         self._stop_writer()
 
     def _stop_writer(self) -> None:
         writer, self._writer = self._writer, None
         if writer is not None:
-            writer.stop()  # waits for the record it holds
+            writer.close(timeout=WRITE_TIMEOUT)  # waits for the record it holds
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         if self.write_failed:
@@ -99,11 +106,12 @@ class ArchivePipeline:
         try:
             # A capture read by another extractor than the stored version: that version's
             # raw response is read again first (crawler.reextract), cause "extractor".
-            result = (await self._in_writer(self._record, item) if self._writer
-                      else self.archive.record(item, reread=reread))
-        except (StorageError, OSError, sqlite3.Error) as exc:
+            result = await self._write(item) if self._writer else self.archive.record(item, reread=reread)
+        except (StorageError, OSError, sqlite3.Error, ExtractionFailed) as exc:
             # A write error is not a page error: stop the run loudly rather than lose data.
             what = getattr(item, "url", None) or getattr(item, "doc_id", None) or type(item).__name__
+            if isinstance(exc, ExtractionFailed):  # the writer process died on it, twice
+                exc = OSError(f"the archive writer process {exc}")
             self.write_failed = write_failure(what, exc, stored_versions(self.stats))
             logger.critical(self.write_failed)
             self.stats.set_value("kisi/archive_error", self.write_failed)
@@ -118,21 +126,12 @@ class ArchivePipeline:
         log("%s %s v%d %s", outcome, result.doc_id, result.version, ",".join(result.changed_fields))
         return item
 
-    def _in_writer(self, function: Any, *args: Any) -> Any:
-        from twisted.internet import reactor
-
+    async def _write(self, record: Any) -> Any:
+        """Store one record by the writer (None: the end of the writing); its CaptureResult."""
         assert self._writer is not None
-        return maybe_deferred_to_future(deferToThreadPool(reactor, self._writer, function, *args))
-
-    # -- in the writer thread ------------------------------------------------------------------
-    def _record(self, item: Any) -> CaptureResult:
-        if self._archive is None:
-            self._archive = Archive.open(self.archive.root)
-            self._archive.before_version = self.archive.before_version  # the WARC's sync (thread-safe)
-            self._archive.batch_index()  # committed every 200 records or 2 s, and at close
-        return self._archive.record(item, reread=reread)
-
-    def _close_archive(self) -> None:
-        if self._archive is not None:
-            self._archive.close()
-            self._archive = None
+        warc = str(self.warc.path) if self.warc is not None else None
+        job = WriteJob(str(self.archive.root), record, warc)
+        result = await maybe_deferred_to_future(on_reactor(self._writer.submit(job)))
+        if isinstance(result, WriteFailed):
+            raise result.exception()
+        return result

@@ -34,6 +34,10 @@ Memory stays bounded by the caller: the pool holds only the jobs submitted and n
 answered (the spider's are bounded by Scrapy's scraper slot, SCRAPER_SLOT_MAX_ACTIVE_SIZE:
 about 5 MB of responses being processed before the engine stops taking new requests).
 
+A task's module may define `at_end()`: a worker calls it when its input ends (the writer
+of crawler/writer.py commits what it holds there), and so does `close()` when jobs were
+done in this process.
+
 Protocol on the worker's stdin/stdout, each message an 8-byte big-endian length and a
 pickle: the worker sends READY once it has imported its task; then for every job it gets,
 it answers (status, value, log records): ("ok", result) or ("error", message).
@@ -168,6 +172,10 @@ class WorkerPool:
             thread.join(max(0.0, deadline - time.monotonic()))
         self.kill()
         atexit.unregister(self.kill)
+        with self._local_lock:
+            if self._function is not None:  # jobs were done here: their task ends here too
+                self._function = None
+                _run_at_end(self.task)
 
     def kill(self) -> None:
         """End every worker now (at exit, or when close() ran out of time)."""
@@ -393,6 +401,13 @@ def _task(spec: str) -> Callable[[Any], Any]:
     return getattr(importlib.import_module(module), function)
 
 
+def _run_at_end(spec: str) -> None:
+    """The task module's at_end(), if it has one."""
+    at_end = getattr(importlib.import_module(spec.partition(":")[0]), "at_end", None)
+    if at_end is not None:
+        at_end()
+
+
 # -- the worker's side ----------------------------------------------------------------------
 class _Collect(logging.Handler):
     """Keeps what the task logs while it works a job, to send it back with the answer."""
@@ -442,6 +457,10 @@ def _child(task: str, level: int, parent: int) -> None:
     while True:
         header = stdin.read(_HEADER)
         if len(header) < _HEADER:
+            # What it logs goes to stderr: no answer is left to carry it.
+            root.removeHandler(collect)
+            root.addHandler(logging.StreamHandler(sys.stderr))
+            _run_at_end(task)
             return
         body = stdin.read(int.from_bytes(header, "big"))
         try:

@@ -163,6 +163,9 @@ class WarcLog:
         with self._lock:
             offset = self._file.tell()
             self._file.write(data)
+            # To the OS at once: the archive writer, a process of its own, fsyncs the file
+            # through its own descriptor before a version that points to this record.
+            self._file.flush()
         self.records += 1
         return offset, len(data)
 

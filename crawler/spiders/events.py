@@ -14,7 +14,6 @@ there too; one that fails twice is kept without its text, saying why.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future
 from typing import Any, AsyncIterator, Iterator
 
 import scrapy
@@ -22,11 +21,11 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from crawler import orders
 from crawler.config import extract_workers
+from crawler.deferreds import on_reactor
 from crawler.orders import Fetch, FetchFailure, Reply, Step
 from crawler.pdftext import AttachmentText
 from crawler.pool import AttachmentJob, ExtractionFailed, PageJob, WorkerPool
@@ -138,24 +137,4 @@ class EventsSpider(scrapy.Spider):
             self.session.save(memory)
         self.session.close()
         logger.info("sources: %s", self.report.source_line())
-
-
-def on_reactor(future: Future[Any]) -> Deferred[Any]:
-    """A Deferred fired on the reactor thread when `future` (resolved in a pool thread) is done."""
-    from twisted.internet import reactor
-
-    deferred: Deferred[Any] = Deferred()
-
-    def fire(done: Future[Any]) -> None:
-        if done.cancelled():
-            deferred.errback(ExtractionFailed("cancelled: the crawl is closing"))
-            return
-        error = done.exception()
-        if error is not None:
-            deferred.errback(error)
-        else:
-            deferred.callback(done.result())
-
-    future.add_done_callback(lambda done: reactor.callFromThread(fire, done))
-    return deferred
 
