@@ -243,9 +243,15 @@ def dump_json(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
+# zlib's level 3: on the benchmark's 90 KB WordPress pages 0.48 ms a page against 1.21 ms at
+# level 6 (the default), for 10 % more bytes (14.7 % of the HTML against 13.4 %). Every
+# version's body is compressed twice (here and in the run's WARC), on the crawl's busiest path.
+GZIP_LEVEL = 3
+
+
 def gzip_bytes(data: bytes) -> bytes:
     # mtime=0 keeps the compressed file a pure function of its content.
-    return gzip.compress(data, compresslevel=6, mtime=0)
+    return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 LOCK_NAME = ".lock"

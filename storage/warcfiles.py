@@ -35,7 +35,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import BufferWARCWriter
 
-from .files import fsync_dir
+from .files import GZIP_LEVEL, fsync_dir
 from .layout import WARC, Layout
 from .records import WarcRef
 
@@ -76,8 +76,8 @@ def warc_date(moment: datetime) -> str:
 
 
 class _Writer(BufferWARCWriter):
-    """warcio's writer, gzip level 6 instead of 9: WARC files are written once per run, and
-    level 9 costs about twice the time for a few per cent of size on HTML."""
+    """warcio's writer, at the archive's gzip level (storage.files.GZIP_LEVEL: 3) instead of
+    warcio's 9, which costs four times the time for 10 % fewer bytes on HTML."""
 
     def _write_warc_record(self, out: Any, record: Any) -> None:
         if not self.gzip:
@@ -88,7 +88,7 @@ class _Writer(BufferWARCWriter):
             super()._write_warc_record(buffer, record)
         finally:
             self.gzip = True
-        compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
         out.write(compressor.compress(buffer.getvalue()) + compressor.flush())
 
 
