@@ -259,6 +259,9 @@ def run_measured(argv: list[str], env: dict[str, str] | None = None) -> dict[str
 
 def crawl_env(archive: Path, concurrency: int, delay: str = "0", extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KISI_")}
+    # At delay 0 AutoThrottle off too, as in bare Scrapy: the crawl then fetches as fast as its
+    # concurrency allows (at the default delay it stays on, as it is by default).
+    env.update(KISI_AUTOTHROTTLE="off" if float(delay) == 0 else "on")
     env.update(KISI_ARCHIVE_DIR=str(archive), KISI_DOWNLOAD_DELAY=delay, KISI_CONCURRENCY=str(concurrency),
                KISI_AUTOTHROTTLE_TARGET=str(concurrency), KISI_CONTACT="https://example.org/bench",
                KISI_TIMEOUT="60", **(extra or {}))

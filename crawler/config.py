@@ -300,6 +300,7 @@ class Config:
     contact: str = PROJECT_URL
     concurrency: int = 2
     download_delay: float = 1.0
+    autothrottle: bool = True  # adapt the delay to the server's latency (Scrapy's AutoThrottle)
     autothrottle_target: float = 1.0
     timeout: float = 30.0
     retries: int = 2
@@ -376,6 +377,8 @@ OPTIONS: tuple[Option, ...] = (
            "KISI_CONCURRENCY"),
     Option("download_delay", "seconds between requests to the site", number(0, 3600, unit="seconds"),
            "KISI_DOWNLOAD_DELAY"),
+    Option("autothrottle", "adapt the delay to how fast the site answers (Scrapy's AutoThrottle; false: "
+           "download_delay alone)", flag(), "KISI_AUTOTHROTTLE"),
     Option("autothrottle_target", "AutoThrottle target concurrency", number(0, 16, above=True),
            "KISI_AUTOTHROTTLE_TARGET"),
     Option("timeout", "seconds before a request times out", number(0, 3600, above=True, unit="seconds"),

@@ -19,12 +19,11 @@ STATIC: dict[str, Any] = {
     # process that writes the archive. A crawl listens on no port and writes nothing outside it.
     "TELNETCONSOLE_ENABLED": False,
     "REMOTE_CONTROL_ENABLED": False,
-    "AUTOTHROTTLE_ENABLED": True,
     "AUTOTHROTTLE_MAX_DELAY": 60.0,
     "HTTPCACHE_ENABLED": False,  # the archive must know what the server actually said
     "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
     # Scrapy starts this many asyncio tasks for the output of every response (default 100);
-    # a response yields a few records and requests, and one writer thread stores them in order.
+    # a response yields a few records and requests, and one writer (crawler/writer.py) stores them in order.
     "CONCURRENT_ITEMS": 8,
     # Our retry waits for Retry-After and backs off; it replaces Scrapy's (same order slot).
     "DOWNLOADER_MIDDLEWARES": {
@@ -62,6 +61,7 @@ def build(config: Config, *, run_id: str | None = None) -> dict[str, Any]:
             "CONCURRENT_REQUESTS": config.concurrency,
             "CONCURRENT_REQUESTS_PER_DOMAIN": config.concurrency,
             "DOWNLOAD_DELAY": config.download_delay,
+            "AUTOTHROTTLE_ENABLED": config.autothrottle,
             "AUTOTHROTTLE_START_DELAY": max(config.download_delay, 0.1),
             "AUTOTHROTTLE_TARGET_CONCURRENCY": config.autothrottle_target,
             "DOWNLOAD_TIMEOUT": config.timeout,

@@ -115,6 +115,13 @@ def test_good_values_are_read(env: dict[str, str], name: str, expected: object) 
     assert getattr(load_config(environ=env), name) == expected
 
 
+def test_autothrottle_is_on_by_default_and_can_be_switched_off() -> None:
+    from crawler.scrapy_settings import build
+
+    assert build(load_config(environ={}))["AUTOTHROTTLE_ENABLED"] is True
+    assert build(load_config(environ={"KISI_AUTOTHROTTLE": "off"}))["AUTOTHROTTLE_ENABLED"] is False
+
+
 def test_file_values_are_checked_too(tmp_path: Path) -> None:
     config_file = tmp_path / "kisi.toml"
     for body, message in (("concurrency = 0\n", "concurrency takes a whole number from 1 to 16, not '0'"),
