@@ -80,7 +80,8 @@ class ArchivePipeline:
         from twisted.internet import reactor
 
         level = self.crawler.settings.get("LOG_LEVEL", "INFO") if self.crawler is not None else "INFO"
-        self._writer = WorkerPool(1, task=TASK, timeout=WRITE_TIMEOUT, log_level=logging.getLevelName(level))
+        self._writer = WorkerPool(1, task=TASK, timeout=WRITE_TIMEOUT, log_level=logging.getLevelName(level),
+                                  name="archive writer")
         # A forced stop (a second SIGTERM) stops the reactor without closing the spider: the
         # writer must still end (it finishes the record it holds and commits its index
         # batch), or the process would never exit.
@@ -111,7 +112,7 @@ class ArchivePipeline:
             # A write error is not a page error: stop the run loudly rather than lose data.
             what = getattr(item, "url", None) or getattr(item, "doc_id", None) or type(item).__name__
             if isinstance(exc, ExtractionFailed):  # the writer process died on it, twice
-                exc = OSError(f"the archive writer process {exc}")
+                exc = OSError(str(exc))
             self.write_failed = write_failure(what, exc, stored_versions(self.stats))
             logger.critical(self.write_failed)
             self.stats.set_value("kisi/archive_error", self.write_failed)

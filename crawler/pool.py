@@ -126,11 +126,13 @@ class WorkerPool:
     """
 
     def __init__(self, size: int, *, task: str = DEFAULT_TASK, timeout: float = PAGE_TIMEOUT,
-                 start_timeout: float = START_TIMEOUT, log_level: int = logging.INFO) -> None:
+                 start_timeout: float = START_TIMEOUT, log_level: int = logging.INFO,
+                 name: str = "extraction") -> None:
         if size < 0:
             raise ValueError(f"a pool cannot have {size} workers")
         self.size, self.task, self.timeout, self.start_timeout = size, task, timeout, start_timeout
         self.log_level = log_level
+        self.name = name  # what its workers do, in what it logs ("extraction worker 1 …")
         self.restarts = 0  # workers replaced after dying or hanging
         self.done = 0  # jobs answered (by a worker or here)
         self.failed = 0  # jobs failed with ExtractionFailed
@@ -228,10 +230,10 @@ class WorkerPool:
                 except _WorkerLost as lost:
                     worker.stop()
                     if self._closing:
-                        self._fail(job, f"its extraction worker {lost} while the crawl closed")
+                        self._fail(job, f"its {self.name} worker {lost} while the crawl closed")
                         break
                     self.restarts += 1
-                    logger.warning("extraction worker %d (pid %d) %s; starting another", slot, worker.proc.pid, lost)
+                    logger.warning("%s worker %d (pid %d) %s; starting another", self.name, slot, worker.proc.pid, lost)
                     worker = self._start_worker(slot)
                     self._retry(job, str(lost))
                     continue
@@ -253,15 +255,15 @@ class WorkerPool:
             self._procs[slot] = worker.proc
             return worker
         self._procs.pop(slot, None)
-        logger.warning("extraction worker %d could not start (%s): extracting in the crawl process instead",
-                       slot, "; ".join(failures))
+        logger.warning("%s worker %d could not start (%s): doing its work in this process instead",
+                       self.name, slot, "; ".join(failures))
         return None
 
     def _retry(self, job: _Job, failure: str) -> None:
         job.failures.append(failure)
         if len(job.failures) >= ATTEMPTS:
             first, then = job.failures[0], job.failures[-1]
-            self._fail(job, f"its extraction worker {first}, and so did a fresh one ({then})")
+            self._fail(job, f"its {self.name} worker {first}, and so did a fresh one ({then})")
             return
         with self._cond:
             self._jobs.appendleft(job)  # its turn again at once, in whichever worker is free first

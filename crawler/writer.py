@@ -106,16 +106,22 @@ def _archive(job: WriteJob) -> Archive:
     return archive
 
 
+def _reread(snapshot: Any, body: bytes) -> Any:
+    """crawler.reextract.reread, imported when first needed: most runs never read a stored
+    version again, and extraction (trafilatura, lxml) would double this process's memory."""
+    from .reextract import reread
+
+    return reread(snapshot, body)
+
+
 def write(job: WriteJob) -> CaptureResult | WriteFailed | None:
     """Store one record; what failed comes back as a WriteFailed (the run then stops).
     A job without a record ends the writing: the index batch is committed, the archive closed."""
-    from .reextract import reread
-
     try:
         if job.record is None:
             at_end()
             return None
-        return _archive(job).record(job.record, reread=reread)
+        return _archive(job).record(job.record, reread=_reread)
     except (StorageError, OSError, sqlite3.Error) as exc:
         return WriteFailed.of(exc)
 

@@ -1,4 +1,5 @@
-"""The crawl's extraction workers end with it: after SIGTERM (once: graceful; twice: at once)."""
+"""The crawl's extraction workers and its archive writer end with it: after SIGTERM (once:
+graceful; twice: at once)."""
 from __future__ import annotations
 
 import os
@@ -49,15 +50,17 @@ def test_sigterm_to_the_crawl_leaves_no_worker_and_no_hang(site, cli, signals: i
             state.slow_down(state.path_of(post), 0.4)  # a crawl that is still busy when stopped
     proc = subprocess.Popen([str(BIN), "crawl", "--site", f"{site.url}/en/", "--category", "events", "--json"],
                             env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    child, workers, deadline = None, [], time.monotonic() + 60
-    while not workers and time.monotonic() < deadline:
+    child, workers, deadline = None, set(), time.monotonic() + 60
+    writer = lambda: [pid for pid in workers if "crawler.writer" in cmdline(pid)]  # noqa: E731
+    while not (writer() and len(workers) > 1) and time.monotonic() < deadline:
         for pid in descendants(proc.pid):
             if "crawler.run" in cmdline(pid):
                 child = pid
-            elif "crawler.pool" in cmdline(pid):
-                workers.append(pid)
+            elif "crawler.pool" in cmdline(pid):  # the extraction workers and the archive writer
+                workers.add(pid)
         time.sleep(0.05)
-    assert child is not None and workers, "the crawl never started its extraction workers"
+    assert child is not None and len(workers) > 1, "the crawl never started its extraction workers"
+    assert writer(), "the crawl's records were not written by the archive writer process"
     for _ in range(signals):
         os.kill(child, signal.SIGTERM)  # what the scheduler sends (scheduler/runs.py)
         time.sleep(0.2)
