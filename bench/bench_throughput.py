@@ -64,6 +64,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 OUT = ROOT / "bench" / "out"
 RESULTS = OUT / "throughput-results.json"
+SCRATCH = Path(tempfile.gettempdir()) / f"kisi-throughput-{os.getpid()}"  # every crawl's archive, until the end
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 MODES = ("bare Scrapy", "trafilatura.extract, 1 process", "our extraction, 1 process", "crawl")
 
@@ -270,19 +271,20 @@ def crawl_env(archive: Path, concurrency: int, delay: str = "0", extra: dict[str
 
 def measure_crawl(site: Site, scratch: Path, concurrency: int, delay: str = "0",
                   extra: dict[str, str] | None = None) -> dict[str, Any]:
+    # The archive is kept until the whole benchmark ends (SCRATCH): on ext4 without a journal,
+    # as here, creating files in the minutes after thousands were deleted makes the kernel
+    # step over every recently deleted inode (ialloc.c, recently_deleted), which had the
+    # next crawl's writer spend 4 ms of system time per version (perf).
     archive = Path(tempfile.mkdtemp(prefix="archive-", dir=scratch))
-    try:
-        cpu_site = site.cpu()
-        result = run_measured([str(Path(sys.executable).parent / "kisi-archive"), "crawl", "--site", f"{site.url}/en/",
-                               "--category", "events", "--json"], crawl_env(archive, concurrency, delay, extra))
-        result["site_cpu"] = site.cpu() - cpu_site
-        counts = json.loads(result.pop("out"))["counts"]
-        result["pages"] = counts["new_documents"]
-        result["errors"] = counts["errors"]
-        result["requests"] = counts["requests"]
-        result["urls"] = _stored_urls(archive)
-    finally:
-        shutil.rmtree(archive, ignore_errors=True)
+    cpu_site = site.cpu()
+    result = run_measured([str(Path(sys.executable).parent / "kisi-archive"), "crawl", "--site", f"{site.url}/en/",
+                           "--category", "events", "--json"], crawl_env(archive, concurrency, delay, extra))
+    result["site_cpu"] = site.cpu() - cpu_site
+    counts = json.loads(result.pop("out"))["counts"]
+    result["pages"] = counts["new_documents"]
+    result["errors"] = counts["errors"]
+    result["requests"] = counts["requests"]
+    result["urls"] = _stored_urls(archive)
     return result
 
 
@@ -393,7 +395,7 @@ def bench_size(posts: int, rounds: int, concurrency: int, extract_pages: int, wo
         print(f"  built the site in {time.perf_counter() - started:.1f} s")
     extra = {"KISI_EXTRACT_WORKERS": workers} if workers else None
     site = Site(state)
-    scratch = Path(tempfile.mkdtemp(prefix="kisi-throughput-"))
+    scratch = Path(tempfile.mkdtemp(prefix="kisi-throughput-", dir=SCRATCH))
     try:
         warm = measure_crawl(site, scratch, concurrency, extra=extra)  # fills the site's cache
         urls_file = work / "urls.txt"
@@ -419,7 +421,6 @@ def bench_size(posts: int, rounds: int, concurrency: int, extract_pages: int, wo
                       f"CPU {result['cpu']:.1f} s, RSS {result['rss_tree'] / 2**20:.0f} MB", flush=True)
     finally:
         site.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
     return {"posts": posts, "stored": warm["pages"], "concurrency": concurrency, "rounds": rounds, "saved": saved,
             "runs": runs}
 
@@ -431,13 +432,12 @@ def polite(posts: int) -> dict[str, Any]:
     if not state.exists():
         build_site(state, posts)
     site = Site(state)
-    scratch = Path(tempfile.mkdtemp(prefix="kisi-throughput-"))
+    scratch = Path(tempfile.mkdtemp(prefix="kisi-throughput-", dir=SCRATCH))
     try:
         env_delay = "1.0"
         result = measure_crawl(site, scratch, 2, env_delay)
     finally:
         site.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
     result.pop("urls")
     result["posts"] = posts
     return result
@@ -514,12 +514,16 @@ def main(argv: list[str] | None = None) -> int:
         report(json.loads(RESULTS.read_text("utf-8")))
         return 0
     OUT.mkdir(parents=True, exist_ok=True)
+    SCRATCH.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"sizes": []}
-    for posts in args.posts:
-        print(f"{posts} posts:", flush=True)
-        results["sizes"].append(bench_size(posts, args.rounds, args.concurrency, args.extract_pages, args.workers))
-    if args.polite:
-        results["polite"] = polite(args.polite)
+    try:
+        for posts in args.posts:
+            print(f"{posts} posts:", flush=True)
+            results["sizes"].append(bench_size(posts, args.rounds, args.concurrency, args.extract_pages, args.workers))
+        if args.polite:
+            results["polite"] = polite(args.polite)
+    finally:
+        shutil.rmtree(SCRATCH, ignore_errors=True)  # the crawls' archives, all at the end
     RESULTS.write_text(json.dumps(results, indent=1), "utf-8")
     report(results)
     return 0
