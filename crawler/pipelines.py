@@ -99,7 +99,9 @@ class ArchivePipeline:
     def _stop_writer(self) -> None:
         writer, self._writer = self._writer, None
         if writer is not None:
-            writer.close(timeout=WRITE_TIMEOUT)  # waits for the record it holds
+            # The records queued are written too: they were fetched and extracted, and a
+            # forced stop should not cost the next run their fetches.
+            writer.close(timeout=WRITE_TIMEOUT, drain=True)
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         if self.write_failed:

@@ -34,9 +34,9 @@ Memory stays bounded by the caller: the pool holds only the jobs submitted and n
 answered (the spider's are bounded by Scrapy's scraper slot, SCRAPER_SLOT_MAX_ACTIVE_SIZE:
 about 5 MB of responses being processed before the engine stops taking new requests).
 
-A task's module may define `at_end()`: a worker calls it when its input ends (the writer
-of crawler/writer.py commits what it holds there), and so does `close()` when jobs were
-done in this process.
+The same pool, with one worker, runs the crawl's archive writer (crawler/writer.py). A
+task's module may define `at_end()`: a worker calls it when its input ends (the writer
+commits what it holds there), and so does `close()` when jobs were done in this process.
 
 Protocol on the worker's stdin/stdout, each message an 8-byte big-endian length and a
 pickle: the worker sends READY once it has imported its task; then for every job it gets,
@@ -161,12 +161,13 @@ class WorkerPool:
             self._cond.notify()
         return future
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Cancel the jobs not started, let the workers finish the pages they hold (up to
-        `timeout` seconds), then end them. Safe to call twice."""
+    def close(self, timeout: float = 10.0, *, drain: bool = False) -> None:
+        """Cancel the jobs not started (or, with `drain`, let them be done too), let the
+        workers finish the jobs they hold (up to `timeout` seconds), then end them. Safe to
+        call twice."""
         with self._cond:
             self._closing = True
-            while self._jobs:
+            while self._jobs and not drain:
                 self._jobs.popleft().future.cancel()
             self._cond.notify_all()
         deadline = time.monotonic() + timeout

@@ -45,9 +45,15 @@ def tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 raise ValueError("bad page")
             if kind == "pid":
                 return os.getpid()
+            if kind == "slow":
+                time.sleep(0.2)
+                return arg
             print("noise on stdout")  # must not break the protocol
             logging.getLogger("crawler.extract").warning("worked on %s", job)
             return job.upper()
+
+        def at_end():
+            Path(os.environ["POOL_AT_END"]).write_text(str(os.getpid()))
     '''))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
     return tmp_path
@@ -120,6 +126,24 @@ def test_worker_logs_come_back_and_stdout_noise_is_harmless(tasks: Path, caplog:
     with WorkerPool(1, task="pool_tasks:run") as pool:
         assert pool.submit("hello").result(timeout=60) == "HELLO"
     assert any(r.name == "crawler.extract" and r.getMessage() == "worked on hello" for r in caplog.records)
+
+
+def test_close_can_let_the_queued_jobs_be_done_first(tasks: Path) -> None:
+    pool = WorkerPool(1, task="pool_tasks:run")
+    futures = [pool.submit(f"slow:{n}") for n in range(5)]
+    pool.close(timeout=60, drain=True)
+    assert [f.result(timeout=0) for f in futures] == ["0", "1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize("size", [1, 0], ids=["in-a-worker", "here"])
+def test_the_tasks_at_end_runs_when_its_input_ends(tasks: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    monkeypatch.syspath_prepend(str(tasks))
+    monkeypatch.setenv("POOL_AT_END", str(tasks / "ended"))
+    with WorkerPool(size, task="pool_tasks:run") as pool:
+        assert pool.submit("x").result(timeout=60) == "X"
+        assert not (tasks / "ended").exists()
+    ended = int((tasks / "ended").read_text())
+    assert (ended != os.getpid()) if size else (ended == os.getpid())
 
 
 def test_workers_ignore_sigterm_and_end_with_the_pool(tasks: Path) -> None:
