@@ -181,8 +181,10 @@ def _cut(body: bytes, fault: SocketFault) -> bytes:
     return body[: len(body) * (5 if fault.kind == "reset" else 6) // 10]
 
 
-class _Stop(Exception):
-    pass
+class _Stop(BaseException):
+    """SIGTERM, raised wherever the main thread is. Not an Exception: socketserver catches
+    those around each request it hands to a thread, so a SIGTERM arriving just then was
+    printed as a request error and the server kept serving (seen once in CI)."""
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
