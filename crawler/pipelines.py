@@ -23,9 +23,8 @@ from storage.records import AttachmentBlob
 
 from .deferreds import on_reactor
 from .pool import ExtractionFailed, WorkerPool
-from .reextract import reread
 from .session import session_of
-from .writer import TASK, WriteFailed, WriteJob
+from .writer import TASK, WriteFailed, WriteJob, reread_lazily
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ class ArchivePipeline:
         try:
             # A capture read by another extractor than the stored version: that version's
             # raw response is read again first (crawler.reextract), cause "extractor".
-            result = await self._write(item) if self._writer else self.archive.record(item, reread=reread)
+            result = await self._write(item) if self._writer else self.archive.record(item, reread=reread_lazily)
         except (StorageError, OSError, sqlite3.Error, ExtractionFailed) as exc:
             # A write error is not a page error: stop the run loudly rather than lose data.
             what = getattr(item, "url", None) or getattr(item, "doc_id", None) or type(item).__name__

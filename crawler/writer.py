@@ -106,9 +106,10 @@ def _archive(job: WriteJob) -> Archive:
     return archive
 
 
-def _reread(snapshot: Any, body: bytes) -> Any:
+def reread_lazily(snapshot: Any, body: bytes) -> Any:
     """crawler.reextract.reread, imported when first needed: most runs never read a stored
-    version again, and extraction (trafilatura, lxml) would double this process's memory."""
+    version again, and extraction (trafilatura, lxml) would double this process's memory
+    (and add 2-3 MB to the crawl's, which extracts in its workers)."""
     from .reextract import reread
 
     return reread(snapshot, body)
@@ -121,7 +122,7 @@ def write(job: WriteJob) -> CaptureResult | WriteFailed | None:
         if job.record is None:
             at_end()
             return None
-        return _archive(job).record(job.record, reread=_reread)
+        return _archive(job).record(job.record, reread=reread_lazily)
     except (StorageError, OSError, sqlite3.Error) as exc:
         return WriteFailed.of(exc)
 
