@@ -13,6 +13,9 @@ before, and so are timeouts, 5xx and 429 always.
 ConditionalRequestsMiddleware sends back the validators of the last full answer for the
 requests the frontier marks `conditional`, and keeps those of every full answer
 (crawler/conditional.py holds them; the crawl session saves them between runs).
+
+CheapMetaRefreshMiddleware is Scrapy's MetaRefreshMiddleware, first ruling a refresh out
+in the bytes (see its docstring).
 """
 from __future__ import annotations
 
@@ -21,8 +24,9 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.http import Request, Response
+from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import reactor, task
@@ -170,3 +174,29 @@ def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
 
+
+
+# Scrapy looks for a refresh in the first 4,096 characters of the decoded page, which are
+# at most 16,384 bytes in any encoding a web page uses (UTF-8 4 bytes a character at most,
+# UTF-16 and UTF-32 ASCII letters spaced out by NUL bytes).
+META_REFRESH_SCAN_BYTES = 4 * 4096
+
+
+class CheapMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta refresh, without decoding every page to find none.
+
+    Scrapy's middleware decodes the whole body of every HTML answer (`response.text`, kept on
+    the response while it is processed) to look at its first 4,096 characters: 0.3 ms and
+    twice the body's size in memory for a 90 KB page, on the crawl's busiest thread. A page
+    whose first 16 KB hold no "refresh" in any case, NUL bytes aside, cannot have one there;
+    the others go through Scrapy's middleware unchanged."""
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:  # type: ignore[override]
+        if isinstance(response, HtmlResponse) and not _may_refresh(response.body):
+            return response
+        return super().process_response(request, response)
+
+
+def _may_refresh(body: bytes) -> bool:
+    head = body[:META_REFRESH_SCAN_BYTES]
+    return b"refresh" in head.replace(b"\0", b"").lower()

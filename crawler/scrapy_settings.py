@@ -44,6 +44,10 @@ STATIC: dict[str, Any] = {
         "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,  # HTTPCACHE_ENABLED is off
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "crawler.middlewares.PoliteRetryMiddleware": 550,
+        # The same meta refresh, without decoding every page that has none; just inside
+        # Scrapy's slot (580), which it shared with the conditional requests below in this order.
+        "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+        "crawler.middlewares.CheapMetaRefreshMiddleware": 575,
         # Outside the retry and redirect middlewares: it sees the request as it leaves and the
         # final answer as it comes back.
         "crawler.middlewares.ConditionalRequestsMiddleware": 580,

@@ -32,3 +32,37 @@ def test_a_host_that_answers_later_is_no_longer_failed() -> None:
     assert hosts.fails_fast("example.org", refused)
     hosts.answer("example.org")
     assert hosts.known_failure("example.org") is None
+
+
+def _refresh_page(head: str, encoding: str = "utf-8") -> bytes:
+    return f"<html><head>{head}</head><body><p>текст</p></body></html>".encode(encoding)
+
+
+REFRESH = '<meta http-equiv="refresh" content="0; url=/elsewhere/">'
+
+
+@pytest.mark.parametrize("body", [
+    _refresh_page(REFRESH),
+    _refresh_page(REFRESH.upper().replace("/ELSEWHERE/", "/elsewhere/")),
+    _refresh_page("<title>" + "Событие " * 500 + "</title>" + REFRESH),  # within 4,096 characters, beyond 4,096 bytes
+    _refresh_page("<title>" + "Событие " * 600 + "</title>" + REFRESH),  # beyond 4,096 characters: Scrapy ignores it
+    _refresh_page(REFRESH, "utf-16"),
+    _refresh_page("<title>no refresh here</title>"),
+    _refresh_page("<title>Fresh news</title>"),
+], ids=["plain", "upper-case", "far-in-bytes", "too-far", "utf-16", "the-word", "none"])
+def test_the_cheap_meta_refresh_decides_as_scrapys(body: bytes) -> None:
+    from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares import CheapMetaRefreshMiddleware
+
+    def outcome(middleware: MetaRefreshMiddleware) -> str:
+        request = Request("https://example.org/post/")
+        response = HtmlResponse(request.url, body=body, request=request,
+                                headers={"Content-Type": "text/html; charset=utf-16" if body[:2] in (b"\xff\xfe", b"\xfe\xff") else "text/html"})
+        result = middleware.process_response(request, response)
+        return result.url if isinstance(result, Request) else "kept"
+
+    crawler = get_crawler()
+    assert outcome(CheapMetaRefreshMiddleware.from_crawler(crawler)) == outcome(MetaRefreshMiddleware.from_crawler(crawler))
