@@ -29,8 +29,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from . import index as idx
 from .errors import IndexNotReady, NotAnArchive, ReadOnlyArchive, UnknownDocument
-from .files import (TEMP_PREFIX, AlreadyExists, append_line, document_lock, dump_json, file_lock, gzip_bytes, read_lines,
-                    remove_dead_temps, replace_atomically, temp_name, try_file_lock, write_once)
+from .files import (TEMP_PREFIX, AlreadyExists, append_line, atomic_output, document_lock, dump_json, file_lock, gzip_bytes,
+                    read_lines, remove_dead_temps, replace_atomically, temp_name, try_file_lock, write_once, write_state_json)
 from .blobs import put_blob
 from .layout import Layout
 from .policy import (VERSIONED_FIELDS, Commit, commit_capture, commit_reextraction, commit_removal, commit_sighting,
@@ -701,7 +701,8 @@ class Archive:
     def save_state(self, name: str, data: dict[str, Any]) -> None:
         self._writable()
         self.layout.state(name).parent.mkdir(parents=True, exist_ok=True)
-        replace_atomically(self.layout.state(name), dump_json(data))
+        with atomic_output(self.layout.state(name)) as handle:
+            write_state_json(handle, data)
 
     # -- queries -----------------------------------------------------------------------
     def list_documents(self) -> list[DocumentSummary]:

@@ -220,3 +220,16 @@ def test_language_evidence_and_decoding_are_kept_in_the_snapshot(archive: Archiv
     snapshot = archive.get(result.doc_id)
     assert snapshot.language_evidence == evidence and snapshot.decoding["encoding"] == "windows-1251"
     assert archive.verify().ok
+
+
+@pytest.mark.parametrize("state", [
+    {},
+    {"run_id": "r1", "walks": [], "posts": [{"url": "https://kisi.kz/ru/событие/", "carried": True}, {"url": "\u2028"}]},
+    {"sites": {"b": 1, "a": [2, None]}, "schema": 3},
+])
+def test_state_is_saved_as_compact_json_a_list_item_at_a_time(archive: Archive, state: dict) -> None:
+    archive.save_state("resume", state)
+    written = archive.layout.state("resume").read_bytes()
+    assert written == (json.dumps(state, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode()
+    assert archive.load_state("resume") == state
+    assert not list(archive.layout.state("resume").parent.glob(".tmp-*"))
