@@ -15,7 +15,8 @@ from typing import Iterator
 import pytest
 
 from conftest import Cli
-from scheduler.demo_site import SiteProcess, SiteState, default_state
+from crawler.spiders.events import POSTS_IN_SCRAPY
+from scheduler.demo_site import Post, SiteProcess, SiteState, default_state
 from scheduler.demo_site.seed import wpml_state
 from scheduler.demo_site.state import encode_slug
 from scheduler.demo_site.stranger import stranger_state
@@ -70,6 +71,25 @@ def test_given_the_english_category_every_event_in_every_language(polylang, cli:
     group = cli("list", "--groups", "--json").json()
     translations = next(d["translations"] for d in group if d["doc_id"] == english["doc_id"])
     assert set(translations) == {"ru", "kk"} and all(f"-{code}-" in doc for code, doc in translations.items())
+
+
+def test_more_posts_than_the_spider_hands_scrapy_at_once_are_all_archived(tmp_path: Path, cli: Cli) -> None:
+    # The spider hands Scrapy POSTS_IN_SCRAPY post requests at a time and keeps the others;
+    # the run must not end (nor its discovery phase: removals are decided after it) while any wait.
+    state = default_state()
+    events_in = {lang: next(c.slug for c in state.categories if c.lang == lang and c.translation_group == state.events_group)
+                 for lang in ("en", "ru")}
+    bodies = {lang: max((p.content_html for p in state.published(lang=lang)), key=len) for lang in ("en", "ru")}
+    for n in range(POSTS_IN_SCRAPY):
+        for lang in ("en", "ru"):
+            said = f"Round table number {n}" if lang == "en" else f"Круглый стол номер {n}"
+            state.publish(Post(lang=lang, slug=f"many-{lang}-{n}", title=said, categories=[events_in[lang]],
+                               content_html=f"<p>{said}.</p>" + bodies[lang], translation_group=f"many-{n}"))
+    with serve(tmp_path, state) as site:
+        summary = cli.crawl(site).json()
+    assert summary["outcome"] == "completed" and summary["counts"]["errors"] == 0
+    assert summary["counts"]["new_documents"] > 2 * POSTS_IN_SCRAPY
+    assert_every_event_in_every_language(cli, state)
 
 
 def test_a_routine_run_of_three_languages_costs_at_most_five_requests(polylang, cli: Cli) -> None:

@@ -10,10 +10,17 @@ Posts are extracted in worker processes (crawler/pool.py) while downloads go on:
 awaits the page's extraction; a page whose extraction fails twice (its worker died or
 hung) is a page error, like a failed download. An attachment's text (a PDF's) is read
 there too; one that fails twice is kept without its text, saying why.
+
+Post fetches wait in the spider and are handed to Scrapy POSTS_IN_SCRAPY at a time: a first
+crawl's REST enumeration orders every post of the site within seconds, and as a queued
+Scrapy request (its headers, its meta) a post fetch took 1.5 KB, an order waiting here a
+fifth of it. Scrapy's scheduler would pick posts in the same order (the lowest priority,
+newest order first), and the run is idle only once none waits here.
 """
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import Any, AsyncIterator, Iterator
 
 import scrapy
@@ -35,6 +42,8 @@ from storage.urls import site_key
 
 logger = logging.getLogger(__name__)
 
+POSTS_IN_SCRAPY = 64  # post requests handed to Scrapy at a time: 8 downloads for each of 8 slots
+
 
 class EventsSpider(scrapy.Spider):
     name = "events"
@@ -49,6 +58,8 @@ class EventsSpider(scrapy.Spider):
         spider.allowed_domains = sorted({site_key(s.url) for s in (config.seed, *config.sections)})
         spider.pool = WorkerPool(extract_workers(config.extract_workers),
                                  log_level=logging.getLevelName(config.log_level.upper()))
+        spider.held = deque()  # post fetches ordered and not yet handed to Scrapy
+        spider.posts_out = 0  # post requests handed to Scrapy and not yet answered
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
@@ -63,7 +74,20 @@ class EventsSpider(scrapy.Spider):
             self.session.validators.forget(url)
         yield from step.records
         for order in step.fetches:
-            yield self._request(order)
+            if order.kind == orders.POST:
+                self.held.append(order)
+            else:
+                yield self._request(order)
+        yield from self._release()
+
+    def _release(self) -> Iterator[scrapy.Request]:
+        while self.held and self.posts_out < POSTS_IN_SCRAPY:
+            self.posts_out += 1
+            yield self._request(self.held.pop())  # the newest first, as Scrapy's queue would
+
+    def _answered(self, order: Fetch) -> None:
+        if order.kind == orders.POST:
+            self.posts_out = max(0, self.posts_out - 1)
 
     def _request(self, order: Fetch) -> scrapy.Request:
         # The frontier de-duplicates itself; Scrapy's filter would also drop rechecks.
@@ -79,6 +103,7 @@ class EventsSpider(scrapy.Spider):
 
     async def _reply(self, response: Response) -> AsyncIterator[Any]:
         order: Fetch = response.meta["order"]
+        self._answered(order)
         reply = to_reply(response)
         page = None
         if order.kind == orders.POST and reply.status == 200 and reply.body.strip():
@@ -112,6 +137,7 @@ class EventsSpider(scrapy.Spider):
 
     def _failed(self, failure: Failure) -> Iterator[Any]:
         order: Fetch = failure.request.meta["order"]
+        self._answered(order)
         step = self.frontier.on_failure(order, classify(failure))
         self._log_errors()
         yield from self._emit(step)
@@ -121,6 +147,11 @@ class EventsSpider(scrapy.Spider):
             logger.error("page failed: %s", self.frontier.errors.pop(0))
 
     def _idle(self, spider: Any = None) -> None:
+        if self.held:  # the phase is not over while post fetches wait here
+            self.posts_out = 0  # Scrapy is idle: none of its requests is still out
+            for request in self._release():
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
         step = self.frontier.idle()
         for out in self._emit(step):
             self.crawler.engine.crawl(out)
