@@ -145,7 +145,8 @@ class WarcLog:
         self.name = f"{WARC}/{name}"
         self.path = self.layout.warc(self.name)
         self.digests = Digests(self.layout.warc_digests)
-        self._file = open(self.path, "ab")
+        # Unbuffered: a record is written whole or, on a full disk, cut back off (_append).
+        self._file = open(self.path, "ab", buffering=0)
         self._synced = self._file.tell()
         self._lock = threading.Lock()  # between write (reactor thread) and sync (archive writer)
         self._pending_digests = 0
@@ -161,13 +162,28 @@ class WarcLog:
         self._writer._write_warc_record(buffer, record)
         data = buffer.getvalue()
         with self._lock:
-            offset = self._file.tell()
-            self._file.write(data)
             # To the OS at once: the archive writer, a process of its own, fsyncs the file
             # through its own descriptor before a version that points to this record.
-            self._file.flush()
+            offset = self._append(data)
         self.records += 1
         return offset, len(data)
+
+    def _append(self, data: bytes) -> int:
+        """Write one record at the end of the file; if that fails (a full disk), cut off
+        what of it reached the file, so that the file still ends with a whole record."""
+        offset = self._file.tell()
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[self._file.write(view):]
+        except OSError:
+            try:
+                os.ftruncate(self._file.fileno(), offset)
+                self._file.seek(offset)
+            except OSError:
+                pass  # the file is then read up to its last whole record, and verify says where
+            raise
+        return offset
 
     def write(self, exchange: Exchange) -> WarcRef:
         """Write one exchange: its response (or revisit), then its request. Returns where
@@ -246,7 +262,6 @@ class WarcLog:
             end = self._file.tell()
             if end == self._synced:
                 return
-            self._file.flush()
         os.fsync(self._file.fileno())
         self._synced = max(self._synced, end)
 

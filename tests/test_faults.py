@@ -264,3 +264,26 @@ def documents_of(root: Path) -> dict[str, list[str]]:
         for snapshot in archive.iter_snapshots():
             found.setdefault(snapshot["doc_id"], []).append(snapshot["content_sha256"])
         return found
+
+
+# warcio leaves the temporary buffer of the record it was building to the garbage collector.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_full_disk_mid_record_leaves_the_warc_file_ending_with_a_whole_record(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from storage.warcfiles import Exchange, WarcLog, check_file
+
+    with mounted("tmpfs", tmp_path / "small", size="256k") as disk:
+        log = WarcLog(disk, "run.warc.gz", {"software": "test"})
+        written = 0
+        with pytest.raises(OSError):
+            for n in range(100):
+                body = os.urandom(60_000)  # incompressible: the disk fills within a few records
+                log.write(Exchange(url=f"https://example.org/{n}/", method="GET", request_headers=[("Host", "example.org")],
+                                   status=200, response_headers=[("Content-Type", "text/html")], body=body,
+                                   fetched_at=datetime(2026, 12, 1, tzinfo=timezone.utc)))
+                written += 2  # its response and its request
+        with contextlib.suppress(OSError, sqlite3.Error):
+            log.close()
+        check = check_file(disk, log.name)
+        assert written and check.problems == [] and check.records in (1 + written, 1 + written + 1)
