@@ -130,8 +130,10 @@ class Digests:
                           (ref.payload_digest, uri, date, ref.record_id, ref.file, ref.offset, ref.length))
 
     def close(self) -> None:
-        self.conn.commit()
-        self.conn.close()
+        try:
+            self.conn.commit()
+        finally:
+            self.conn.close()
 
 
 class WarcLog:
@@ -268,9 +270,11 @@ class WarcLog:
     def close(self) -> None:
         if self._file.closed:
             return
-        self.sync()
-        self._file.close()
-        self.digests.close()
+        try:
+            self.sync()
+        finally:  # a failed fsync (a full or failing disk) must not keep the file open
+            self._file.close()
+            self.digests.close()
 
 
 def _status_line(status: int) -> str:

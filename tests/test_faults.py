@@ -284,6 +284,6 @@ def test_a_full_disk_mid_record_leaves_the_warc_file_ending_with_a_whole_record(
                                    fetched_at=datetime(2026, 12, 1, tzinfo=timezone.utc)))
                 written += 2  # its response and its request
         with contextlib.suppress(OSError, sqlite3.Error):
-            log.close()
+            log.close()  # closes its files even when the disk refuses the last writes
         check = check_file(disk, log.name)
         assert written and check.problems == [] and check.records in (1 + written, 1 + written + 1)
