@@ -175,7 +175,6 @@ def _header(response: Response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-
 # Scrapy looks for a refresh in the first 4,096 characters of the decoded page, which are
 # at most 16,384 bytes in any encoding a web page uses (UTF-8 4 bytes a character at most,
 # UTF-16 and UTF-32 ASCII letters spaced out by NUL bytes).

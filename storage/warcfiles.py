@@ -35,7 +35,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import BufferWARCWriter
 
-from .files import GZIP_LEVEL, fsync_dir
+from .files import GZIP_LEVEL, fsync_dir, write_all
 from .layout import WARC, Layout
 from .records import WarcRef
 
@@ -174,10 +174,8 @@ class WarcLog:
         """Write one record at the end of the file; if that fails (a full disk), cut off
         what of it reached the file, so that the file still ends with a whole record."""
         offset = self._file.tell()
-        view = memoryview(data)
         try:
-            while view:
-                view = view[self._file.write(view):]
+            write_all(self._file.fileno(), data)
         except OSError:
             try:
                 os.ftruncate(self._file.fileno(), offset)
@@ -259,7 +257,7 @@ class WarcLog:
     def sync(self) -> None:
         """Make every record written so far durable (before a snapshot points into the file)."""
         # The crawl writes records on its reactor thread and syncs from its archive writer
-        # thread: what was flushed under the lock is what the fsync below makes durable.
+        # thread: what was written under the lock is what the fsync below makes durable.
         with self._lock:
             end = self._file.tell()
             if end == self._synced:
