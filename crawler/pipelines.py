@@ -1,13 +1,14 @@
 """The only bridge from Scrapy into the archive: hands each record to `storage`.
 
 Records are written by the archive writer, a process of its own (crawler/writer.py, run
-through crawler.pool): one record at a time, in the order they come. A new version costs
-several fsyncs (raw body, snapshot, their folder, the capture log) and a few milliseconds
-of CPU; on the reactor thread the crawl's downloads waited for every one of them, and in
-a thread of the crawl's process every system call waited for the interpreter lock. The
-pipeline awaits each write, so Scrapy finishes a response only once its records are
-stored, and the crawl closes (and saves what it learnt) only after the last one. If the
-writer process cannot be started, the pool writes in a thread of this process instead.
+through crawler.pool): one record at a time, in the order they come (the next few already
+in its pipe). A new version costs several fsyncs (raw body, snapshot, their folder, the
+capture log) and a few milliseconds of CPU; on the reactor thread the crawl's downloads
+waited for every one of them, and in a thread of the crawl's process every system call
+waited for the interpreter lock. The pipeline awaits each write, so Scrapy finishes a
+response only once its records are stored, and the crawl closes (and saves what it learnt)
+only after the last one. If the writer process cannot be started, the pool writes in a
+thread of this process instead.
 """
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 LANGUAGE_STATS = "kisi/lang/"  # kisi/lang/<code>/<outcome>: the run's counts per language
 WRITE_TIMEOUT = 600.0  # seconds one write may take (a version read again by a new extractor included)
+# Records the writer holds at once, in its pipe: the next is there as soon as one is stored,
+# without a round trip through this process (whose threads share one interpreter lock).
+WRITER_DEPTH = 8
 
 
 def language_of(item: Any, doc_id: str) -> str:
@@ -80,7 +84,8 @@ class ArchivePipeline:
 
         level = self.crawler.settings.get("LOG_LEVEL", "INFO") if self.crawler is not None else "INFO"
         self._writer = WorkerPool(1, task=TASK, timeout=WRITE_TIMEOUT, log_level=logging.getLevelName(level),
-                                  name="archive writer")
+                                  name="archive writer", depth=WRITER_DEPTH)
+        self._writer.start()  # ready by the first record
         # A forced stop (a second SIGTERM) stops the reactor without closing the spider: the
         # writer must still end (it finishes the record it holds and commits its index
         # batch), or the process would never exit.

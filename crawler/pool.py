@@ -14,7 +14,10 @@ a second and 25 MB per worker for nothing, and a user's script without a main gu
 start workers without end), a "fork" child inherits the reactor's threads, sockets and the
 archive's SQLite connection, and concurrent.futures.ProcessPoolExecutor breaks as a whole
 when one worker dies (every page in flight fails, and which one killed it is unknown).
-Here each worker holds one page at a time, so a worker that dies or hangs names its page:
+Each worker works one page at a time, in the order it was sent them, and holds at most
+`depth` (the one it works on and the next, already in its pipe, so that it never waits for
+this process between two), so a worker that dies or hangs names its page, the oldest one
+it holds; the others it held were never started and go back to the queue as they were:
 
 - a worker that exits, is killed, or does not answer within `timeout` seconds is replaced
   (killed first if it hangs), and its page is tried once more, in a fresh worker;
@@ -40,11 +43,14 @@ commits what it holds there), and so does `close()` when jobs were done in this 
 
 Protocol on the worker's stdin/stdout, each message an 8-byte big-endian length and a
 pickle: the worker sends READY once it has imported its task; then for every job it gets,
-it answers (status, value, log records): ("ok", result) or ("error", message).
+it answers (status, value, log records): ("ok", result) or ("error", message). The
+dispatcher writes a job without blocking and takes in what the worker writes meanwhile: a
+job and an answer both larger than a pipe's buffer would otherwise wait for each other.
 """
 from __future__ import annotations
 
 import atexit
+import fcntl
 import importlib
 import logging
 import os
@@ -67,6 +73,8 @@ DEFAULT_TASK = "crawler.pool:extract"
 PAGE_TIMEOUT = 120.0  # seconds a worker may spend on one page before it counts as hung
 START_TIMEOUT = 60.0  # seconds a worker may take to import its task and say READY
 ATTEMPTS = 2  # a page is tried this many times before it fails
+DEPTH = 2  # jobs a worker holds at once: the one it works on, and the next one
+PIPE_BYTES = 1 << 20  # a pipe's buffer (Linux's largest by default): a page crosses in one write
 _READY = b"READY"
 _HEADER = 8
 
@@ -121,16 +129,20 @@ class _WorkerLost(Exception):
 class WorkerPool:
     """`size` worker processes running `task` ("module:function", f(job) -> result).
 
-    Workers start on the first `submit`, in parallel, each in its dispatcher thread.
-    `size` 0 does every job in the calling thread, at once (no processes at all).
+    Workers start at `start()` or the first `submit`, in parallel, each in its dispatcher
+    thread; each holds up to `depth` jobs. `size` 0 does every job in the calling thread, at
+    once (no processes at all).
     """
 
     def __init__(self, size: int, *, task: str = DEFAULT_TASK, timeout: float = PAGE_TIMEOUT,
                  start_timeout: float = START_TIMEOUT, log_level: int = logging.INFO,
-                 name: str = "extraction") -> None:
+                 name: str = "extraction", depth: int = DEPTH) -> None:
         if size < 0:
             raise ValueError(f"a pool cannot have {size} workers")
+        if depth < 1:
+            raise ValueError(f"a worker cannot hold {depth} jobs at once")
         self.size, self.task, self.timeout, self.start_timeout = size, task, timeout, start_timeout
+        self.depth = depth
         self.log_level = log_level
         self.name = name  # what its workers do, in what it logs ("extraction worker 1 …")
         self.restarts = 0  # workers replaced after dying or hanging
@@ -145,6 +157,14 @@ class WorkerPool:
         self._function: Callable[[Any], Any] | None = None
 
     # -- the caller's side ------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the workers now rather than at the first `submit`: a crawl starts them
+        while it discovers its first pages, so that they have imported their task (a second
+        or so) by the time the first page comes."""
+        with self._cond:
+            if self.size and not self._threads and not self._closing:
+                self._start_threads()
+
     def submit(self, payload: Any) -> Future[Any]:
         """Queue one job; the future holds its result, or ExtractionFailed."""
         future: Future[Any] = Future()
@@ -168,7 +188,11 @@ class WorkerPool:
         with self._cond:
             self._closing = True
             while self._jobs and not drain:
-                self._jobs.popleft().future.cancel()
+                job = self._jobs.popleft()
+                if job.started:  # back in the queue after its worker was lost: it cannot be cancelled
+                    self._fail(job, f"the {self.name} pool closed before it was done again")
+                else:
+                    job.future.cancel()
             self._cond.notify_all()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
@@ -207,43 +231,66 @@ class WorkerPool:
             thread.start()
             self._threads.append(thread)
 
-    def _next_job(self) -> _Job | None:
+    def _next_job(self, wait: bool = True) -> _Job | None:
+        """The next job to do, marked running; None when the pool closes with none queued
+        (or, without `wait`, when none is queued now)."""
         with self._cond:
-            while not self._jobs and not self._closing:
-                self._cond.wait()
-            return self._jobs.popleft() if self._jobs else None
+            while True:
+                while wait and not self._jobs and not self._closing:
+                    self._cond.wait()
+                if not self._jobs:
+                    return None
+                job = self._jobs.popleft()
+                if job.started or job.future.set_running_or_notify_cancel():
+                    job.started = True
+                    return job
+                # cancelled while it waited: the next one
 
     def _dispatch(self, slot: int) -> None:
         # The worker is started here, in the thread that owns it for its whole life: the
         # kernel's parent-death signal follows the thread that started a process.
         worker: _Worker | None = self._start_worker(slot)
+        held: deque[_Job] = deque()  # sent to the worker and not answered, the one it works on first
         try:
-            while (job := self._next_job()) is not None:
-                if not job.started:
-                    if not job.future.set_running_or_notify_cancel():
-                        continue  # cancelled while it waited
-                    job.started = True
+            while True:
                 if worker is None:
+                    if (job := self._next_job()) is None:
+                        break
                     self._run_here(job)
                     continue
                 try:
-                    status, value, records = worker.ask(job.payload, self.timeout)
+                    while len(held) < self.depth and (job := self._next_job(wait=not held)) is not None:
+                        held.append(job)
+                        worker.send(job.payload, self.timeout)
+                    if not held:
+                        break  # the pool closed and nothing is left to do
+                    status, value, records = worker.receive(self.timeout)
                 except _WorkerLost as lost:
                     worker.stop()
+                    job, others = held.popleft(), list(held)
+                    held.clear()
                     if self._closing:
-                        self._fail(job, f"its {self.name} worker {lost} while the crawl closed")
+                        for each in (job, *others):
+                            self._fail(each, f"its {self.name} worker {lost} while the crawl closed")
                         break
                     self.restarts += 1
                     logger.warning("%s worker %d (pid %d) %s; starting another", self.name, slot, worker.proc.pid, lost)
+                    self._requeue(others)
                     worker = self._start_worker(slot)
                     self._retry(job, str(lost))
                     continue
                 _relog(records)
-                self._settle(job, status, value)
+                self._settle(held.popleft(), status, value)
         finally:
             if worker is not None:
                 worker.stop()
             self._procs.pop(slot, None)
+
+    def _requeue(self, jobs: list[_Job]) -> None:
+        """Jobs a lost worker held but never started: first in the queue again, in order."""
+        with self._cond:
+            self._jobs.extendleft(reversed(jobs))
+            self._cond.notify_all()
 
     def _start_worker(self, slot: int) -> _Worker | None:
         failures = []
@@ -300,6 +347,11 @@ class _Worker:
         self.proc = proc
         assert proc.stdin is not None and proc.stdout is not None
         self.stdin, self.stdout = proc.stdin.fileno(), proc.stdout.fileno()
+        self.pending = bytearray()  # what the worker wrote that no answer has taken yet
+        self.eof = False  # it closed its output (it exited, or was killed)
+        os.set_blocking(self.stdin, False)  # send() interleaves writing and reading
+        for fd in (self.stdin, self.stdout):
+            _widen(fd)
 
     @classmethod
     def start(cls, task: str, log_level: int, start_timeout: float) -> _Worker:
@@ -313,44 +365,70 @@ class _Worker:
             raise _WorkerLost(f"could not be started ({exc})") from None
         worker = cls(proc)
         try:
-            if worker._receive(time.monotonic() + start_timeout, start_timeout) != _READY:
+            if worker._message(time.monotonic() + start_timeout, start_timeout) != _READY:
                 raise _WorkerLost("said something else than READY")
         except _WorkerLost:
             worker.stop()
             raise
         return worker
 
-    def ask(self, payload: Any, timeout: float) -> tuple[str, Any, list[dict[str, Any]]]:
-        try:
-            _write_all(self.stdin, _frame(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)))
-        except OSError:
-            pass  # it is gone: the read below says how
-        answer = self._receive(time.monotonic() + timeout, timeout)
-        return pickle.loads(answer)
+    def send(self, payload: Any, timeout: float) -> None:
+        """Write one job, taking in what the worker writes meanwhile (it may be blocked
+        writing an answer larger than the pipe's buffer, not reading this job)."""
+        view = memoryview(_frame(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)))
+        deadline = time.monotonic() + timeout
+        while view:
+            readable, writable = self._wait(deadline, timeout, write=True)
+            if readable:
+                self._take_in()
+            if writable:
+                try:
+                    view = view[os.write(self.stdin, view):]
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    return  # it is gone: receive() says how
 
-    def _receive(self, deadline: float, limit: float) -> bytes:
-        header = self._read(_HEADER, deadline, limit)
-        return self._read(int.from_bytes(header, "big"), deadline, limit)
+    def receive(self, timeout: float) -> tuple[str, Any, list[dict[str, Any]]]:
+        """The answer to the oldest job it holds."""
+        return pickle.loads(self._message(time.monotonic() + timeout, timeout))
+
+    def _message(self, deadline: float, limit: float) -> bytes:
+        size = int.from_bytes(self._read(_HEADER, deadline, limit), "big")
+        return self._read(size, deadline, limit)
 
     def _read(self, size: int, deadline: float, limit: float) -> bytes:
-        buf = bytearray()
-        while len(buf) < size:
-            remaining = deadline - time.monotonic()
-            try:
-                ready = remaining > 0 and select.select([self.stdout], [], [], remaining)[0]
-            except (OSError, ValueError):  # closed under us: the pool is being killed
-                raise _WorkerLost("was stopped") from None
-            if not ready:
-                self.proc.kill()
-                raise _WorkerLost(f"did not answer within {limit:g} s")
-            try:
-                chunk = os.read(self.stdout, min(size - len(buf), 1 << 20))
-            except OSError:  # closed under us: the pool is being killed
-                raise _WorkerLost("was stopped") from None
-            if not chunk:
+        while len(self.pending) < size:
+            if self.eof:
                 raise _WorkerLost(self._death())
-            buf += chunk
-        return bytes(buf)
+            self._wait(deadline, limit, write=False)
+            self._take_in()
+        data = bytes(self.pending[:size])
+        del self.pending[:size]
+        return data
+
+    def _wait(self, deadline: float, limit: float, *, write: bool) -> tuple[bool, bool]:
+        """Until the worker wrote something (or, with `write`, can take more input)."""
+        remaining = deadline - time.monotonic()
+        try:
+            readable, writable, _ = select.select([] if self.eof else [self.stdout], [self.stdin] if write else [],
+                                                  [], max(0.0, remaining))
+        except (OSError, ValueError):  # closed under us: the pool is being killed
+            raise _WorkerLost("was stopped") from None
+        if not readable and not writable:
+            self.proc.kill()
+            raise _WorkerLost(f"did not answer within {limit:g} s")
+        return bool(readable), bool(writable)
+
+    def _take_in(self) -> None:
+        try:
+            chunk = os.read(self.stdout, PIPE_BYTES)
+        except OSError:  # closed under us: the pool is being killed
+            raise _WorkerLost("was stopped") from None
+        if chunk:
+            self.pending += chunk
+        else:
+            self.eof = True
 
     def _death(self) -> str:
         try:
@@ -385,10 +463,12 @@ def _frame(body: bytes) -> bytes:
     return len(body).to_bytes(_HEADER, "big") + body
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+def _widen(fd: int) -> None:
+    """A pipe buffer of PIPE_BYTES instead of 64 KiB, where the system allows it (Linux)."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (AttributeError, OSError):
+        pass  # a smaller buffer only means more, shorter writes
 
 
 def _relog(records: list[dict[str, Any]]) -> None:

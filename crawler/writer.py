@@ -9,9 +9,9 @@ process of its own the same write takes about 10 ms and the crawl's process is l
 all of it.
 
 The pipeline (crawler/pipelines.py) runs `write` here through a `WorkerPool` of one
-worker: one record at a time, in order, each answered only once it is stored (the raw
-body, the snapshot, the capture line fsynced), so a capture is never acknowledged before
-it is durable. The process keeps its `Archive` open from job to job, with the index
+worker: one record at a time, in order (the next few already in its pipe), each answered
+only once it is stored (the raw body, the snapshot, the capture line fsynced), so a
+capture is never acknowledged before it is durable. The process keeps its `Archive` open from job to job, with the index
 updates batched (storage: one transaction per 200 records or 2 s), and commits the last
 batch when its input ends (`at_end`). If it is killed, the next writer catches the index
 up from `index.pending`, as for a killed crawl.

@@ -106,6 +106,35 @@ def test_a_page_that_kills_its_worker_twice_fails_alone(tasks: Path) -> None:
         assert pool.failed == 1 and pool.restarts == 2
 
 
+def test_the_next_page_a_lost_worker_held_goes_back_without_a_failure(tasks: Path) -> None:
+    # One worker holds two jobs: the one it dies on, and the next, already in its pipe.
+    with WorkerPool(1, task="pool_tasks:run", depth=2) as pool:
+        doomed, after = pool.submit("die"), pool.submit("after")
+        with pytest.raises(ExtractionFailed, match="exited with code 3, and so did a fresh one"):
+            doomed.result(timeout=60)
+        assert after.result(timeout=60) == "AFTER"
+        assert pool.failed == 1 and pool.restarts == 2
+
+
+def test_jobs_and_answers_larger_than_a_pipe_cross_both_ways(tasks: Path) -> None:
+    # The worker writes an answer of 3 MB while the pool writes it the next job of 3 MB: were
+    # either side to block on its write, neither would ever read.
+    jobs = [f"big-{n}-" + "x" * (3 << 20) for n in range(4)]
+    with WorkerPool(1, task="pool_tasks:run", depth=3, timeout=60) as pool:
+        answers = [future.result(timeout=120) for future in [pool.submit(j) for j in jobs]]
+    assert answers == [j.upper() for j in jobs]
+
+
+def test_start_starts_the_workers_before_the_first_job(tasks: Path) -> None:
+    with WorkerPool(2, task="pool_tasks:run") as pool:
+        pool.start()
+        deadline = time.monotonic() + 60
+        while len(pool.pids()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(pool.pids()) == 2
+        assert pool.submit("x").result(timeout=60) == "X"
+
+
 def test_a_hung_worker_is_killed_and_the_page_fails_after_two_tries(tasks: Path) -> None:
     with WorkerPool(1, task="pool_tasks:run", timeout=1.0) as pool:
         started = time.monotonic()

@@ -58,6 +58,10 @@ class EventsSpider(scrapy.Spider):
         spider.allowed_domains = sorted({site_key(s.url) for s in (config.seed, *config.sections)})
         spider.pool = WorkerPool(extract_workers(config.extract_workers),
                                  log_level=logging.getLevelName(config.log_level.upper()))
+        if not spider.session.known:
+            # A first crawl extracts every post it finds: its workers import extraction while
+            # discovery fetches the first pages. A routine run starts them at its first post.
+            spider.pool.start()
         spider.held = deque()  # post fetches ordered and not yet handed to Scrapy
         spider.posts_out = 0  # post requests handed to Scrapy and not yet answered
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
