@@ -64,7 +64,9 @@ logger = logging.getLogger(__name__)
 REST_HEAD_PAGE = 20  # posts per page when reading only the newest modifications
 REST_FULL_PAGE = 100  # … when enumerating the categories (WordPress's maximum)
 REST_FIELDS = "id,link,slug,date_gmt,modified_gmt,categories"
-# Priorities: posts first (they are what the run is for), then the sources that name them.
+# Priorities (Scrapy fetches higher numbers first): the sources that name posts go before the
+# posts they name, the REST API first, then the feed and sitemaps, then listings; attachments
+# go before the next posts, and posts last.
 PRIORITY = {o.REST_CATEGORIES: 30, o.REST_POSTS: 30, o.FEED: 20, o.SITEMAP: 20, o.LISTING: 10,
             o.POST: 0, o.SHORTLINK: 0, o.ATTACHMENT: 5}
 SITEMAPS = ("wp-sitemap.xml", "sitemap_index.xml")  # WordPress core's, then Yoast's and Rank Math's
