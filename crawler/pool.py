@@ -158,9 +158,9 @@ class WorkerPool:
 
     # -- the caller's side ------------------------------------------------------------------
     def start(self) -> None:
-        """Start the workers now rather than at the first `submit`: a crawl starts them
-        while it discovers its first pages, so that they have imported their task (a second
-        or so) by the time the first page comes."""
+        """Start the workers now rather than at the first `submit`: a first crawl starts
+        them while it discovers its first pages, so that they have imported their task (a
+        second or so) by the time the first page comes."""
         with self._cond:
             if self.size and not self._threads and not self._closing:
                 self._start_threads()

@@ -11,9 +11,9 @@ all of it.
 The pipeline (crawler/pipelines.py) runs `write` here through a `WorkerPool` of one
 worker: one record at a time, in order (the next few already in its pipe), each answered
 only once it is stored (the raw body, the snapshot, the capture line fsynced), so a
-capture is never acknowledged before it is durable. The process keeps its `Archive` open from job to job, with the index
-updates batched (storage: one transaction per 200 records or 2 s), and commits the last
-batch when its input ends (`at_end`). If it is killed, the next writer catches the index
+capture is never acknowledged before it is durable. The process keeps its `Archive` open
+from job to job, with the index updates batched (storage: one transaction per 200 records
+or 2 s), and commits the last batch when its input ends (`at_end`). If it is killed, the next writer catches the index
 up from `index.pending`, as for a killed crawl.
 
 A version that points into the run's WARC file needs that file durable first: the crawl
